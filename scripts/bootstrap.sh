@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what is missing for `npm start` / `npm test` / `npm run bench`:
+# Debian packages when run as root with apt-get, npm packages with `npm ci`.
+# Anyone else gets one message naming what to install.
+# Usage: scripts/bootstrap.sh [start|test]   (test also needs Chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose="${1:-test}"
+
+missing=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have cmake || missing+=(cmake)
+have make || missing+=(make)
+have g++ || missing+=(g++)
+have emcc || missing+=(emscripten)
+[ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
+[ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+have python3 || missing+=(python3)
+if [ "$purpose" = test ]; then
+  have chromium || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  have clang++ || missing+=(clang)
+  [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing+=(libclang-rt-dev)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && have apt-get; then
+    echo "bootstrap: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "cleanslate needs these system packages: ${missing[*]}" >&2
+    echo "On Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
+    echo "Elsewhere: install CMake, a C++17 compiler, Emscripten (emcc), nlohmann-json, doctest$([ "$purpose" = test ] && echo ', clang with libFuzzer and Chromium'), then run this again." >&2
+    exit 1
+  fi
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "cleanslate needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "bootstrap: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

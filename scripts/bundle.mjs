@@ -1,0 +1,44 @@
+// Turns the emscripten output (build/wasm/cleanslate_core.{js,wasm}) and the
+// JS entry (web/src/) into web/dist/: cleanslate.mjs (one ES module: glue +
+// API), cleanslate.wasm and cleanslate.d.ts.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const wasmDir = join(root, 'build', 'wasm');
+const dist = join(root, 'web', 'dist');
+mkdirSync(dist, { recursive: true });
+
+// The glue is a classic MODULARIZE script ending in a CommonJS/AMD export
+// block; as an ES module it exports the factory instead.
+let glue = readFileSync(join(wasmDir, 'cleanslate_core.js'), 'utf8');
+const umd = glue.indexOf("if (typeof exports === 'object' && typeof module === 'object')");
+if (umd < 0) throw new Error('bundle: unexpected glue layout (no export block found)');
+glue = glue.slice(0, umd) + '\nexport default CleanslateCore;\n';
+const glueModule = join(wasmDir, 'cleanslate_core.mjs');
+writeFileSync(glueModule, glue);
+
+await build({
+  entryPoints: [join(root, 'web', 'src', 'cleanslate.js')],
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  external: ['node:fs/promises'],
+  alias: { 'cleanslate-core-glue': glueModule },
+  outfile: join(dist, 'cleanslate.mjs'),
+  logLevel: 'warning',
+});
+copyFileSync(join(wasmDir, 'cleanslate_core.wasm'), join(dist, 'cleanslate.wasm'));
+copyFileSync(join(root, 'web', 'src', 'cleanslate.d.ts'), join(dist, 'cleanslate.d.ts'));
+
+const size = (f) => {
+  const bytes = readFileSync(join(dist, f));
+  return `${f} ${statSync(join(dist, f)).size} B (${gzipSync(bytes, { level: 9 }).length} B gzip)`;
+};
+console.log(`bundle: ${size('cleanslate.mjs')}, ${size('cleanslate.wasm')}`);

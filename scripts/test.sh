@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every suite: native (ctest + doctest), Node (node --test + jsdom
+# against the reference backend), browser (playwright-core + Chromium).
+# Assumes scripts/build.sh has run (npm test does both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== native (ctest)"
+ctest --test-dir build/native --output-on-failure
+
+echo "== node (node --test)"
+node --test tests/node/*.test.mjs
+
+if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
+  echo "== browser (node --test + Chromium)"
+  node --test tests/browser/*.test.mjs
+fi

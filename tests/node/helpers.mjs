@@ -1,0 +1,75 @@
+// Shared test harness: a reference backend on 127.0.0.1 with its own SQLite
+// file, jsdom globals on globalThis (XMLHttpRequest, storage, events), and a
+// console recorder. Each test file loads the built module once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JSDOM } from 'jsdom';
+import { startServer } from '../../web/server/app.mjs';
+
+export { createSession, SessionError } from '../../web/dist/cleanslate.mjs';
+
+const GLOBALS = ['window', 'document', 'location', 'XMLHttpRequest', 'localStorage', 'sessionStorage',
+  'dispatchEvent', 'addEventListener', 'removeEventListener', 'CustomEvent', 'Event'];
+
+/** Starts the reference backend on an ephemeral port with a fresh database. */
+export async function startBackend(options = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'cleanslate-test-'));
+  const server = await startServer({ port: 0, dbPath: join(dir, 'test.sqlite'), ...options });
+  const close = server.close.bind(server);
+  server.dbPath = join(dir, 'test.sqlite');
+  server.close = async () => {
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  server.closeKeepingDb = close;
+  return server;
+}
+
+/** Puts a fresh jsdom window for `url` on globalThis; returns it. */
+export function installDom(url) {
+  const dom = new JSDOM('<!doctype html><html><body></body></html>', { url, pretendToBeVisual: false });
+  const { window } = dom;
+  globalThis.window = window;
+  globalThis.document = window.document;
+  globalThis.location = window.location;
+  globalThis.XMLHttpRequest = window.XMLHttpRequest;
+  globalThis.localStorage = window.localStorage;
+  globalThis.sessionStorage = window.sessionStorage;
+  globalThis.dispatchEvent = window.dispatchEvent.bind(window);
+  globalThis.addEventListener = window.addEventListener.bind(window);
+  globalThis.removeEventListener = window.removeEventListener.bind(window);
+  globalThis.CustomEvent = window.CustomEvent;
+  globalThis.Event = window.Event;
+  return window;
+}
+
+export function removeDom() {
+  if (globalThis.window && typeof globalThis.window.close === 'function') globalThis.window.close();
+  for (const name of GLOBALS) delete globalThis[name];
+}
+
+/** Records console output (log/info/warn/error/debug) until restore(). */
+export function recordConsole() {
+  const lines = [];
+  const original = {};
+  for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+    original[level] = console[level];
+    console[level] = (...args) => lines.push({ level, text: args.map(String).join(' ') });
+  }
+  return {
+    lines,
+    texts: () => lines.map((l) => l.text),
+    restore: () => Object.assign(console, original),
+  };
+}
+
+/** Collects auth:* events fired on globalThis. */
+export function recordEvents() {
+  const events = [];
+  const handler = (event) => events.push({ type: event.type, detail: event.detail, at: Date.now() });
+  for (const type of ['auth:login', 'auth:logout', 'auth:refresh']) globalThis.addEventListener(type, handler);
+  return events;
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

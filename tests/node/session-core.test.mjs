@@ -1,0 +1,404 @@
+// The session core through the public API, in Node with jsdom globals,
+// against the real reference backend on 127.0.0.1: the seed's A → logout →
+// B flow, logout order and bounds, storage modes, CSRF and header rules.
+import { test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import {
+  startBackend, installDom, removeDom, recordConsole, recordEvents, createSession, SessionError, sleep,
+} from './helpers.mjs';
+import { startServer } from '../../web/server/app.mjs';
+
+let server;
+const sessions = [];
+
+async function newSession(options = {}) {
+  const session = await createSession({ apiBase: server.apiBase, ...options });
+  sessions.push(session);
+  return session;
+}
+
+before(async () => {
+  server = await startBackend();
+});
+after(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  installDom(`${server.url}/`);
+  server.clearFaults();
+});
+afterEach(() => {
+  while (sessions.length) sessions.pop().dispose();
+  removeDom();
+});
+
+test('seed flow: A logs in, reads A, logs out; B logs in and reads only B', async () => {
+  const session = await newSession();
+  const a = await session.login('userA@test.com', 'password');
+  assert.equal(a.success, true);
+  assert.equal(a.user.email, 'userA@test.com');
+  const profileA = await session.get('/user/profile');
+  assert.equal(profileA.status, 200);
+  assert.equal(profileA.data.email, 'userA@test.com');
+  const tokenA = localStorage.getItem('access_token');
+  assert.ok(tokenA);
+
+  const out = await session.logout();
+  assert.equal(out.success, true);
+  assert.equal(session.isAuthenticated(), false);
+  assert.equal(session.user, null);
+  assert.equal(localStorage.getItem('access_token'), null);
+  assert.equal(localStorage.getItem('refresh_token'), null);
+
+  const b = await session.login('userB@test.com', 'password');
+  assert.equal(b.success, true);
+  const profileB = await session.get('/user/profile');
+  assert.equal(profileB.data.email, 'userB@test.com');
+  assert.notEqual(profileB.data.email, 'userA@test.com');
+  assert.equal(session.user.email, 'userB@test.com');
+  assert.notEqual(localStorage.getItem('access_token'), tokenA);
+  const lastProfile = server.requests.filter((r) => r.path === '/user/profile').at(-1);
+  assert.notEqual(lastProfile.headers.authorization, `Bearer ${tokenA}`);
+});
+
+test('inside the auth:logout listener the tokens are already gone', async () => {
+  const session = await newSession();
+  await session.login('userA@test.com', 'password');
+  const seen = [];
+  const onLogout = (event) => {
+    seen.push({
+      access: localStorage.getItem('access_token'),
+      refresh: localStorage.getItem('refresh_token'),
+      authenticated: session.isAuthenticated(),
+      user: session.user,
+      reason: event.detail.reason,
+      timestamp: event.detail.timestamp,
+      logoutRequestsSoFar: server.requests.filter((r) => r.path === '/auth/logout').length - logoutsBefore,
+    });
+  };
+  const before = server.requests.length;
+  const logoutsBefore = server.requests.filter((r) => r.path === '/auth/logout').length;
+  addEventListener('auth:logout', onLogout);
+  const started = Date.now();
+  await session.logout();
+  removeEventListener('auth:logout', onLogout);
+  assert.equal(seen.length, 1);
+  assert.deepEqual(
+    { access: seen[0].access, refresh: seen[0].refresh, authenticated: seen[0].authenticated, user: seen[0].user, reason: seen[0].reason },
+    { access: null, refresh: null, authenticated: false, user: null, reason: 'user' },
+  );
+  assert.ok(seen[0].timestamp >= started - 5 && seen[0].timestamp <= Date.now());
+  assert.equal(seen[0].logoutRequestsSoFar, 0, 'the backend was told only after the event');
+  assert.ok(server.requests.slice(before).some((r) => r.path === '/auth/logout'));
+});
+
+test('console lines at info, verbatim and in order, with no token in any line', async () => {
+  const session = await newSession({ logLevel: 'debug' });
+  const rec = recordConsole();
+  try {
+    await session.login('userA@test.com', 'password');
+    await session.get('/user/profile');
+    await session.logout();
+  } finally {
+    rec.restore();
+  }
+  const texts = rec.texts();
+  assert.deepEqual(texts, [
+    '[Auth] Attempting login for: userA@test.com',
+    '[CSRF] Fetching fresh token for new session',
+    '[Auth] Login successful, storing tokens',
+    '[Auth] Logging out',
+    '[CSRF] Token cache reset for new session',
+    '[API] Interceptor state reset for new session',
+    '[Auth] API state reset complete',
+    '[Auth] Tokens cleared from localStorage',
+    '[Auth] Backend logout notification successful',
+  ]);
+  const tokens = server.requests.flatMap((r) => [r.headers.authorization?.slice(7), r.headers['x-csrf-token']]).filter(Boolean);
+  assert.ok(tokens.length >= 3);
+  for (const line of texts) for (const token of tokens) assert.ok(!line.includes(token), `token in log line: ${line}`);
+});
+
+test('logLevel warn (the default) prints nothing on a clean login/logout', async () => {
+  const session = await newSession();
+  const rec = recordConsole();
+  try {
+    await session.login('userA@test.com', 'password');
+    await session.logout();
+  } finally {
+    rec.restore();
+  }
+  assert.deepEqual(rec.texts(), []);
+});
+
+test('logout with a hanging backend resolves within logoutTimeoutMs and warns', async () => {
+  const session = await newSession({ logLevel: 'info', logoutTimeoutMs: 400 });
+  await session.login('userA@test.com', 'password');
+  server.fault('POST /auth/logout', { mode: 'hang', times: 1 });
+  const events = recordEvents();
+  const rec = recordConsole();
+  const started = performance.now();
+  let result;
+  try {
+    result = await session.logout();
+  } finally {
+    rec.restore();
+  }
+  const elapsed = performance.now() - started;
+  assert.equal(result.success, true);
+  assert.equal(result.backendNotified, false);
+  assert.ok(elapsed < 400 + 250, `logout took ${elapsed} ms`);
+  assert.ok(elapsed >= 350, `logout resolved before its bound (${elapsed} ms) although the backend hung`);
+  assert.equal(events.filter((e) => e.type === 'auth:logout').length, 1);
+  const warning = rec.lines.find((l) => l.text.startsWith('[Auth] Backend notification failed (non-critical): '));
+  assert.ok(warning, rec.texts().join('\n'));
+  assert.equal(warning.level, 'warn');
+  assert.equal(localStorage.getItem('refresh_token'), null);
+});
+
+test('logout with the backend stopped resolves at once, clean', async () => {
+  const own = await startBackend();
+  installDom(`${own.url}/`);
+  try {
+    const session = await createSession({ apiBase: own.apiBase, logoutTimeoutMs: 2000, logLevel: 'silent' });
+    sessions.push(session);
+    assert.equal((await session.login('userA@test.com', 'password')).success, true);
+    await own.closeKeepingDb();
+    const started = performance.now();
+    const result = await session.logout();
+    const elapsed = performance.now() - started;
+    assert.equal(result.success, true);
+    assert.equal(result.backendNotified, false);
+    assert.ok(elapsed < 2000 + 250, `logout took ${elapsed} ms`);
+    assert.equal(session.isAuthenticated(), false);
+    assert.equal(localStorage.getItem('access_token'), null);
+  } finally {
+    await own.close();
+  }
+});
+
+test('the revoked refresh token is refused after logout, and after a restart on the same database', async () => {
+  const own = await startBackend();
+  const dbPath = own.dbPath;
+  installDom(`${own.url}/`);
+  try {
+    const session = await createSession({ apiBase: own.apiBase, logLevel: 'silent' });
+    sessions.push(session);
+    await session.login('userA@test.com', 'password');
+    const refreshToken = localStorage.getItem('refresh_token');
+    assert.ok(refreshToken);
+    const result = await session.logout();
+    assert.equal(result.backendNotified, true);
+    const logoutRequest = own.requests.find((r) => r.path === '/auth/logout');
+    assert.equal(JSON.parse(logoutRequest.body).refresh_token, refreshToken);
+
+    const tryRefresh = async (base) => {
+      const csrf = await (await fetch(`${base}/auth/csrf`)).json();
+      const res = await fetch(`${base}/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf.csrf_token },
+        body: JSON.stringify({ refresh_token: refreshToken }),
+      });
+      return res.status;
+    };
+    assert.equal(await tryRefresh(own.apiBase), 401);
+    await own.closeKeepingDb();
+    const restarted = await startServer({ port: 0, dbPath });
+    try {
+      assert.equal(await tryRefresh(restarted.apiBase), 401);
+    } finally {
+      await restarted.close();
+    }
+  } finally {
+    await own.close();
+  }
+});
+
+test('CSRF is fetched once for many concurrent unsafe requests', async () => {
+  const session = await newSession();
+  await session.login('userA@test.com', 'password');
+  await session.get('/user/profile');
+  session.resetCsrfToken();
+  const before = server.stats.csrf;
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => session.post('/user/notes', { text: `n${i}` })));
+  assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.map((r) => r.status)));
+  assert.equal(server.stats.csrf - before, 1);
+  const tokens = new Set(server.requests.filter((r) => r.path === '/user/notes').slice(-12).map((r) => r.headers['x-csrf-token']));
+  assert.equal(tokens.size, 1);
+});
+
+test('a 403 csrf_invalid refetches the token and retries once', async () => {
+  const session = await newSession();
+  await session.login('userA@test.com', 'password');
+  await session.post('/user/notes', { text: 'first' });
+  const postsBefore = server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST').length - 1;
+  server.rotateCsrfSecret();
+  const before = server.stats.csrf;
+  const res = await session.post('/user/notes', { text: 'after rotation' });
+  assert.equal(res.status, 201);
+  assert.equal(server.stats.csrf - before, 1);
+  const notes = server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST');
+  assert.equal(notes.length - postsBefore, 3, 'first, the refused attempt, and one retry');
+
+  // A server that keeps refusing gets exactly one retry, then the 403.
+  server.fault('POST /user/notes', { mode: 'status', status: 403, body: { detail: 'no', code: 'csrf_invalid' } });
+  const refused = await session.post('/user/notes', { text: 'x' });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.data.code, 'csrf_invalid');
+  assert.equal(server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST').length - postsBefore, 5);
+});
+
+test('every apiBase request carries the no-cache trio; only unsafe ones carry CSRF; auth endpoints never Authorization', async () => {
+  const session = await newSession();
+  const from = server.requests.length;
+  await session.login('userA@test.com', 'password');
+  await session.get('/user/profile');
+  await session.post('/user/notes', { text: 'x' });
+  await session.put('/user/notes', { text: 'x' });
+  await session.delete('/user/notes');
+  await session.patch('/user/notes', { text: 'x' });
+  await session.logout();
+  const seen = server.requests.slice(from);
+  assert.ok(seen.length >= 9);
+  for (const r of seen) {
+    assert.equal(r.headers['cache-control'], 'no-cache, no-store, must-revalidate', r.path);
+    assert.equal(r.headers.pragma, 'no-cache');
+    assert.equal(r.headers.expires, '0');
+    const unsafe = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method);
+    assert.equal(Boolean(r.headers['x-csrf-token']), unsafe, `${r.method} ${r.path}`);
+    if (r.path.startsWith('/auth/')) assert.equal(r.headers.authorization, undefined, r.path);
+    else assert.match(r.headers.authorization, /^Bearer /, r.path);
+  }
+});
+
+test('requests to another origin carry neither Authorization nor the CSRF header', async () => {
+  const received = [];
+  const other = http.createServer((req, res) => {
+    received.push({ method: req.method, headers: req.headers });
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', '*');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, PATCH');
+    res.setHeader('Content-Type', 'application/json');
+    res.end(req.method === 'OPTIONS' ? '' : '{"other":true}');
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  try {
+    const session = await newSession();
+    await session.login('userA@test.com', 'password');
+    const base = `http://127.0.0.1:${other.address().port}`;
+    const got = await session.get(`${base}/data`);
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.data, { other: true });
+    await session.post(`${base}/data`, { a: 1 });
+    // Looks like apiBase but is not: another port, a userinfo trick, another host.
+    await session.get(`${server.url.replace('127.0.0.1', 'localhost').replace(/:\d+$/, `:${other.address().port}`)}/x`).catch(() => {});
+    await session.get(`http://127.0.0.1@127.0.0.1:${other.address().port}/x`).catch(() => {});
+    const actual = received.filter((r) => r.method !== 'OPTIONS');
+    assert.ok(actual.length >= 2);
+    for (const r of received) {
+      assert.equal(r.headers.authorization, undefined);
+      assert.equal(r.headers['x-csrf-token'], undefined);
+      assert.ok(!JSON.stringify(r.headers).includes(localStorage.getItem('access_token')));
+    }
+    // An absolute URL on apiBase's own origin is treated like a path.
+    const own = await session.get(`${server.apiBase}/user/profile`);
+    assert.equal(own.status, 200);
+  } finally {
+    await new Promise((resolve) => other.close(resolve));
+  }
+});
+
+test('storage modes: session and memory keep tokens where they say', async () => {
+  const inSession = await newSession({ storage: 'session' });
+  await inSession.login('userA@test.com', 'password');
+  assert.ok(sessionStorage.getItem('access_token'));
+  assert.equal(localStorage.getItem('access_token'), null);
+  assert.equal((await inSession.get('/user/profile')).data.email, 'userA@test.com');
+  await inSession.logout();
+  assert.equal(sessionStorage.getItem('access_token'), null);
+
+  const inMemory = await newSession({ storage: 'memory' });
+  await inMemory.login('userB@test.com', 'password');
+  assert.equal(localStorage.length, 0);
+  assert.equal(sessionStorage.length, 0);
+  assert.equal(inMemory.isAuthenticated(), true);
+  assert.equal((await inMemory.get('/user/profile')).data.email, 'userB@test.com');
+  await inMemory.logout();
+  assert.equal(inMemory.isAuthenticated(), false);
+});
+
+test('a session restores from storage on page load', async () => {
+  const first = await newSession();
+  await first.login('userB@test.com', 'password');
+  first.dispose();
+  const second = await newSession();
+  assert.equal(second.isAuthenticated(), true);
+  assert.equal(second.user.email, 'userB@test.com');
+  assert.equal((await second.get('/user/profile')).data.email, 'userB@test.com');
+});
+
+test('login failures resolve with a code, never reject', async () => {
+  const session = await newSession({ logLevel: 'silent' });
+  const wrong = await session.login('userA@test.com', 'nope');
+  assert.deepEqual(wrong, { success: false, error: 'Invalid credentials', code: 'invalid_credentials' });
+
+  server.fault('POST /auth/login', { mode: 'status', status: 503, body: { detail: 'down' }, times: 1 });
+  const down = await session.login('userA@test.com', 'password');
+  assert.equal(down.success, false);
+  assert.equal(down.code, 'server_error');
+
+  for (const body of ['<html>oops</html>', '{"access_token": 5}', '{"access_token":"a","refresh_token":"b"}', '']) {
+    server.fault('POST /auth/login', { mode: 'status', status: 200, body, times: 1 });
+    const bad = await session.login('userA@test.com', 'password');
+    assert.equal(bad.success, false, body);
+    assert.equal(bad.code, 'bad_response', body);
+    assert.equal(localStorage.getItem('access_token'), null);
+  }
+
+  server.fault('POST /auth/login', { mode: 'drop', times: 1 });
+  const dropped = await session.login('userA@test.com', 'password');
+  assert.equal(dropped.code, 'network');
+
+  assert.equal((await session.login(42, 'password')).code, 'invalid_argument');
+  assert.equal(session.isAuthenticated(), false);
+});
+
+test('request errors reject with SessionError codes: network, timeout', async () => {
+  const session = await newSession({ requestTimeoutMs: 300 });
+  await session.login('userA@test.com', 'password');
+  server.fault('GET /user/profile', { mode: 'drop', times: 1 });
+  await assert.rejects(session.get('/user/profile'), (e) => e instanceof SessionError && e.code === 'network');
+  server.fault('GET /user/profile', { mode: 'hang', times: 1 });
+  const started = performance.now();
+  await assert.rejects(session.get('/user/profile'), (e) => e instanceof SessionError && e.code === 'timeout');
+  assert.ok(performance.now() - started < 1000);
+  const ok = await session.get('/user/profile');
+  assert.equal(ok.status, 200);
+  const missing = await session.get('/nope');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.ok, false);
+});
+
+test('invalid options throw SessionError invalid_config', async () => {
+  await assert.rejects(createSession({}), (e) => e.code === 'invalid_config');
+  await assert.rejects(createSession({ apiBase: 'ftp://x' }), (e) => e.code === 'invalid_config');
+  await assert.rejects(createSession({ apiBase: server.apiBase, storage: 'disk' }), (e) => e.code === 'invalid_config');
+  await assert.rejects(createSession({ apiBase: server.apiBase, logoutTimeoutMs: -1 }), (e) => e.code === 'invalid_config');
+  const relative = await newSession({ apiBase: '/api/v1' });
+  assert.equal((await relative.get('/public/ping')).data.ok, true);
+});
+
+test('a slow logout notification never blocks a new login', async () => {
+  const session = await newSession({ logoutTimeoutMs: 1500 });
+  await session.login('userA@test.com', 'password');
+  server.fault('POST /auth/logout', { mode: 'delay', delayMs: 800, times: 1 });
+  const pending = session.logout();
+  const b = await session.login('userB@test.com', 'password');
+  assert.equal(b.success, true);
+  assert.equal((await session.get('/user/profile')).data.email, 'userB@test.com');
+  const result = await pending;
+  assert.equal(result.backendNotified, true);
+  assert.equal(session.user.email, 'userB@test.com', 'the late logout answer did not end B');
+  await sleep(10);
+});

@@ -1,0 +1,134 @@
+// Session configuration parsing and validation (see config.h).
+#include "config.h"
+
+#include <cmath>
+
+#include "json.h"
+
+namespace cleanslate {
+namespace {
+
+bool readBound(const Json& j, const char* key, uint32_t min, uint32_t max, uint32_t* out,
+               std::string* error) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_number()) {
+    *error = std::string(key) + " must be a number";
+    return false;
+  }
+  const double v = it->get<double>();
+  if (!std::isfinite(v) || v < min || v > max) {
+    *error = std::string(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max);
+    return false;
+  }
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool readPath(const Json& j, const char* key, std::string* out, std::string* error) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string() || it->get_ref<const std::string&>().empty() || isAbsoluteTarget(it->get_ref<const std::string&>())) {
+    *error = std::string("endpoints.") + key + " must be a path relative to apiBase";
+    return false;
+  }
+  *out = it->get<std::string>();
+  if ((*out)[0] != '/') *out = "/" + *out;
+  return true;
+}
+
+}  // namespace
+
+bool isHeaderName(const std::string& name) {
+  if (name.empty() || name.size() > 256) return false;
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+                    std::string("!#$%&'*+-.^_`|~").find(c) != std::string::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool isHeaderValue(const std::string& value) {
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+ConfigResult parseConfig(const std::string& json) {
+  ConfigResult result;
+  Config& c = result.config;
+  std::string& error = result.error;
+  const Json j = parseJson(json);
+  if (!j.is_object()) {
+    error = "options must be an object";
+    return result;
+  }
+  if (!stringField(j, "apiBase", &c.apiBase)) {
+    error = "apiBase is required";
+    return result;
+  }
+  const auto origin = parseOrigin(c.apiBase);
+  if (!origin) {
+    error = "apiBase must be an absolute http(s) URL";
+    return result;
+  }
+  c.apiOrigin = *origin;
+  while (!c.apiBase.empty() && c.apiBase.back() == '/') c.apiBase.pop_back();
+  if (c.apiBase.find_first_of("?#") != std::string::npos) {
+    error = "apiBase must not contain a query or fragment";
+    return result;
+  }
+
+  std::string text;
+  if (j.contains("storage") && !j["storage"].is_null()) {
+    if (!stringField(j, "storage", &text)) text = "?";
+    if (text == "local") c.storage = StorageMode::Local;
+    else if (text == "session") c.storage = StorageMode::Session;
+    else if (text == "memory") c.storage = StorageMode::Memory;
+    else {
+      error = "storage must be 'local', 'session' or 'memory'";
+      return result;
+    }
+  }
+  if (j.contains("logLevel") && !j["logLevel"].is_null()) {
+    if (!stringField(j, "logLevel", &text)) text = "?";
+    if (text == "silent") c.logLevel = LogLevel::Silent;
+    else if (text == "error") c.logLevel = LogLevel::Error;
+    else if (text == "warn") c.logLevel = LogLevel::Warn;
+    else if (text == "info") c.logLevel = LogLevel::Info;
+    else if (text == "debug") c.logLevel = LogLevel::Debug;
+    else {
+      error = "logLevel must be 'silent', 'error', 'warn', 'info' or 'debug'";
+      return result;
+    }
+  }
+  if (!readBound(j, "logoutTimeoutMs", 1, 600000, &c.logoutTimeoutMs, &error) ||
+      !readBound(j, "requestTimeoutMs", 1, 3600000, &c.requestTimeoutMs, &error) ||
+      !readBound(j, "refreshLeewaySec", 0, 86400, &c.refreshLeewaySec, &error) ||
+      !readBound(j, "maxAuthResponseBytes", 1024, 64 * 1024 * 1024, &c.maxAuthResponseBytes, &error)) {
+    return result;
+  }
+  if (j.contains("csrfHeader") && !j["csrfHeader"].is_null()) {
+    if (!stringField(j, "csrfHeader", &c.csrfHeader) || !isHeaderName(c.csrfHeader)) {
+      error = "csrfHeader must be a valid header name";
+      return result;
+    }
+  }
+  if (j.contains("endpoints") && !j["endpoints"].is_null()) {
+    const Json& e = j["endpoints"];
+    if (!e.is_object()) {
+      error = "endpoints must be an object";
+      return result;
+    }
+    if (!readPath(e, "login", &c.loginPath, &error) || !readPath(e, "refresh", &c.refreshPath, &error) ||
+        !readPath(e, "logout", &c.logoutPath, &error) || !readPath(e, "csrf", &c.csrfPath, &error)) {
+      return result;
+    }
+  }
+  return result;
+}
+
+}  // namespace cleanslate

@@ -1,0 +1,84 @@
+// The small interfaces the session core talks to. The core owns no browser
+// API: wasm/platform/ implements these with emscripten_fetch, Web Storage,
+// CustomEvent and console; tests/native/ implements them with fakes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cleanslate {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;
+  std::string url;
+  Headers headers;
+  std::string body;
+  bool hasBody = false;
+  // 0: no transport-level timeout. The core bounds every wait with its own
+  // timer and drops late answers; an XHR timeout would add nothing but, in
+  // jsdom, a timer that outlives a failed request.
+  uint32_t timeoutMs = 0;
+};
+
+enum class TransportError { None, Network, Timeout };
+
+struct HttpResponse {
+  int status = 0;
+  TransportError error = TransportError::None;
+  std::string body;
+  std::string rawHeaders;  // "name: value\r\n" lines, as getAllResponseHeaders() gives them
+};
+
+class Transport {
+ public:
+  using Done = std::function<void(HttpResponse)>;
+  virtual ~Transport() = default;
+  // Starts a request. `done` runs exactly once unless abort() came first; it
+  // may run before send() returns (a synchronous failure).
+  virtual uint64_t send(const HttpRequest& request, Done done) = 0;
+  // Best effort: after abort(handle), that request's `done` never runs.
+  virtual void abort(uint64_t handle) = 0;
+};
+
+enum class StoreStatus { Ok, Missing, Failed };
+
+class KeyValueStore {
+ public:
+  virtual ~KeyValueStore() = default;
+  virtual StoreStatus get(const std::string& key, std::string* value) = 0;
+  virtual bool set(const std::string& key, const std::string& value) = 0;
+  virtual bool remove(const std::string& key) = 0;
+  // Why the last call failed (e.g. "QuotaExceededError"); never holds a value.
+  virtual std::string lastError() const { return {}; }
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Fires `name` with `detailJson` (a JSON object) as the CustomEvent detail.
+  virtual void dispatch(const std::string& name, const std::string& detailJson) = 0;
+};
+
+class Scheduler {
+ public:
+  using Task = std::function<void()>;
+  virtual ~Scheduler() = default;
+  virtual double nowMs() = 0;  // milliseconds since the epoch, like Date.now()
+  virtual uint64_t setTimer(double delayMs, Task task) = 0;
+  virtual void clearTimer(uint64_t id) = 0;
+};
+
+enum class LogLevel { Silent = 0, Error = 1, Warn = 2, Info = 3, Debug = 4 };
+
+class LogSink {
+ public:
+  virtual ~LogSink() = default;
+  virtual void write(LogLevel level, const std::string& line) = 0;
+};
+
+}  // namespace cleanslate

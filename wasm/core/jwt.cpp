@@ -1,0 +1,60 @@
+// JWT `exp` decoding (see jwt.h).
+#include "jwt.h"
+
+#include <cmath>
+
+#include "json.h"
+
+namespace cleanslate {
+namespace {
+constexpr std::size_t kMaxTokenBytes = 16 * 1024;
+
+int sextet(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-' || c == '+') return 62;
+  if (c == '_' || c == '/') return 63;
+  return -1;
+}
+}  // namespace
+
+std::optional<std::string> base64UrlDecode(const std::string& in) {
+  std::string s = in;
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  if (s.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(s.size() * 3 / 4);
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : s) {
+    const int v = sextet(c);
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+std::optional<double> jwtExpiry(const std::string& token) {
+  if (token.size() > kMaxTokenBytes) return std::nullopt;
+  const auto first = token.find('.');
+  if (first == std::string::npos) return std::nullopt;
+  const auto second = token.find('.', first + 1);
+  if (second == std::string::npos || token.find('.', second + 1) != std::string::npos) return std::nullopt;
+  const auto payload = base64UrlDecode(token.substr(first + 1, second - first - 1));
+  if (!payload) return std::nullopt;
+  const Json claims = parseJson(*payload);
+  if (!claims.is_object()) return std::nullopt;
+  const auto it = claims.find("exp");
+  if (it == claims.end() || !it->is_number()) return std::nullopt;
+  const double exp = it->get<double>();
+  if (!std::isfinite(exp) || exp < 1 || exp > 1e11) return std::nullopt;
+  return exp;
+}
+
+}  // namespace cleanslate

@@ -1,0 +1,709 @@
+// The session core (see session.h).
+#include "session.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <utility>
+
+#include "json.h"
+#include "jwt.h"
+#include "url.h"
+
+namespace cleanslate {
+namespace {
+
+constexpr double kMaxTimerMs = 24.0 * 24 * 3600 * 1000;  // below setTimeout's 2^31-1 ms limit
+constexpr double kMinProactiveDelayMs = 1000;
+constexpr double kMaxProactiveBackoffMs = 60000;
+constexpr std::size_t kMaxDetailChars = 200;
+
+bool iequals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+bool isUnsafe(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+bool isKnownMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || isUnsafe(method);
+}
+
+std::string transportCode(TransportError error) {
+  return error == TransportError::Timeout ? code::kTimeout : code::kNetwork;
+}
+
+// The `detail` message of an error body, shortened; never echoes anything
+// that is not a plain string.
+std::string errorDetail(const HttpResponse& response, const std::string& fallback) {
+  const Json body = parseJson(response.body);
+  std::string detail;
+  if (!stringField(body, "detail", &detail)) return fallback;
+  if (detail.size() > kMaxDetailChars) detail.resize(kMaxDetailChars);
+  return detail;
+}
+
+std::string bodyCode(const HttpResponse& response) {
+  const Json body = parseJson(response.body);
+  std::string value;
+  stringField(body, "code", &value);
+  return value;
+}
+
+void addNoCacheHeaders(Headers* headers) {
+  headers->emplace_back("Cache-Control", "no-cache, no-store, must-revalidate");
+  headers->emplace_back("Pragma", "no-cache");
+  headers->emplace_back("Expires", "0");
+}
+
+}  // namespace
+
+template <typename F>
+std::function<void()> Session::guarded(F f) {
+  std::weak_ptr<char> alive = alive_;
+  return [alive, f]() mutable {
+    if (alive.lock()) f();
+  };
+}
+
+Session::Session(Config config, Platform platform)
+    : config_(std::move(config)),
+      platform_(platform),
+      tokens_(platform.store, [this](const std::string& line) { log(LogLevel::Warn, line); }),
+      alive_(std::make_shared<char>(0)) {
+  scheduleProactiveRefresh();
+}
+
+Session::~Session() { dispose(); }
+
+// ---------------------------------------------------------------- logging, events
+
+void Session::log(LogLevel level, const std::string& line) {
+  if (level == LogLevel::Silent || static_cast<int>(level) > static_cast<int>(config_.logLevel)) return;
+  platform_.log->write(level, line);
+}
+
+void Session::emit(const std::string& name, const std::string& extraJsonFields) {
+  const auto timestamp = static_cast<long long>(std::floor(platform_.scheduler->nowMs()));
+  std::string detail = "{\"timestamp\":" + std::to_string(timestamp);
+  if (!extraJsonFields.empty()) detail += "," + extraJsonFields;
+  detail += "}";
+  platform_.events->dispatch(name, detail);
+}
+
+std::string Session::storageName() const {
+  if (tokens_.inMemoryFallback()) return "memory";
+  switch (config_.storage) {
+    case StorageMode::Local: return "localStorage";
+    case StorageMode::Session: return "sessionStorage";
+    case StorageMode::Memory: return "memory";
+  }
+  return "memory";
+}
+
+// ---------------------------------------------------------------- public API
+
+bool Session::isAuthenticated() { return !disposed_ && tokens_.hasTokens(); }
+
+std::string Session::userJson() {
+  if (disposed_ || !tokens_.hasTokens()) return "null";
+  const Json user = parseJson(tokens_.userJson());
+  return user.is_object() ? dumpJson(user) : "null";
+}
+
+void Session::request(const std::string& methodIn, const std::string& target, RequestOptions options,
+                      RequestCallback done) {
+  if (disposed_) {
+    done({code::kDisposed, {}});
+    return;
+  }
+  std::string method = methodIn;
+  for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  bool valid = isKnownMethod(method);
+  for (const auto& header : options.headers) {
+    valid = valid && isHeaderName(header.first) && isHeaderValue(header.second);
+  }
+  valid = valid && isHeaderValue(options.contentType);
+  if (!valid) {
+    done({code::kInvalidArgument, {}});
+    return;
+  }
+  startCall(Kind::User, method, target, std::move(options), false, std::move(done));
+}
+
+void Session::resetCsrfToken() {
+  ++csrfEpoch_;
+  csrfToken_.clear();
+  csrfGeneration_ = 0;
+  if (csrfFetching_) {
+    platform_.transport->abort(csrfHandle_);
+    platform_.scheduler->clearTimer(csrfTimer_);
+    csrfFetching_ = false;
+  }
+  // Requests that were waiting for the dropped fetch start over on the next
+  // turn: by then a logout has also moved the generation on, so they end
+  // without touching the network.
+  if (!csrfWaiters_.empty()) {
+    std::vector<uint64_t> waiters;
+    waiters.swap(csrfWaiters_);
+    platform_.scheduler->setTimer(0, guarded([this, waiters]() {
+      for (uint64_t id : waiters) advance(id);
+    }));
+  }
+  log(LogLevel::Info, "[CSRF] Token cache reset for new session");
+}
+
+void Session::resetApiState() {
+  beginGeneration();
+  log(LogLevel::Info, "[API] Interceptor state reset for new session");
+}
+
+void Session::beginGeneration() {
+  ++generation_;
+  cancelProactiveRefresh();
+  refreshInFlight_ = false;
+  refreshCall_ = 0;
+  std::vector<uint64_t> stale;
+  for (const auto& entry : calls_) {
+    if (entry.second.generation != generation_) stale.push_back(entry.first);
+  }
+  for (uint64_t id : stale) settle(id, code::kSessionChanged);
+  refreshWaiters_.clear();  // all of them were in `stale`
+}
+
+void Session::dispose() {
+  if (disposed_) return;
+  disposed_ = true;
+  cancelProactiveRefresh();
+  if (csrfFetching_) {
+    platform_.transport->abort(csrfHandle_);
+    platform_.scheduler->clearTimer(csrfTimer_);
+    csrfFetching_ = false;
+  }
+  csrfWaiters_.clear();
+  refreshWaiters_.clear();
+  std::vector<uint64_t> ids;
+  for (const auto& entry : calls_) ids.push_back(entry.first);
+  for (uint64_t id : ids) settle(id, code::kDisposed);
+  std::vector<uint64_t> notices;
+  for (const auto& entry : notices_) notices.push_back(entry.first);
+  for (uint64_t id : notices) finishNotice(id, false, "");
+  alive_.reset();
+}
+
+// ---------------------------------------------------------------- request pipeline
+
+uint64_t Session::startCall(Kind kind, const std::string& method, const std::string& target,
+                            RequestOptions options, bool authEndpoint, RequestCallback done) {
+  const uint64_t id = nextId_++;
+  const ResolvedTarget resolved = resolveTarget(config_.apiBase, config_.apiOrigin, target);
+  Call call;
+  call.kind = kind;
+  call.generation = generation_;
+  call.method = method;
+  call.url = resolved.url;
+  call.sameOrigin = resolved.sameOrigin;
+  call.unsafe = isUnsafe(method);
+  call.authEndpoint = authEndpoint;
+  call.options = std::move(options);
+  call.done = std::move(done);
+  call.timer = platform_.scheduler->setTimer(config_.requestTimeoutMs, guarded([this, id]() {
+    auto it = calls_.find(id);
+    if (it == calls_.end()) return;
+    it->second.timer = 0;
+    settle(id, code::kTimeout);
+  }));
+  calls_.emplace(id, std::move(call));
+  advance(id);
+  return id;
+}
+
+void Session::advance(uint64_t id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call& call = it->second;
+  if (call.generation != generation_) {
+    settle(id, code::kSessionChanged);
+    return;
+  }
+  if (call.sameOrigin && call.unsafe && (csrfToken_.empty() || csrfGeneration_ != generation_)) {
+    csrfWaiters_.push_back(id);
+    if (!csrfFetching_) fetchCsrf();
+    return;
+  }
+  transmit(id);
+}
+
+Headers Session::buildHeaders(const Call& call) const {
+  Headers headers;
+  bool hasContentType = false;
+  for (const auto& header : call.options.headers) {
+    if (call.sameOrigin &&
+        (iequals(header.first, "Authorization") || iequals(header.first, config_.csrfHeader) ||
+         iequals(header.first, "Cache-Control") || iequals(header.first, "Pragma") ||
+         iequals(header.first, "Expires"))) {
+      continue;  // the session owns these on its own origin
+    }
+    hasContentType = hasContentType || iequals(header.first, "Content-Type");
+    headers.push_back(header);
+  }
+  if (call.options.hasBody && !hasContentType && !call.options.contentType.empty()) {
+    headers.emplace_back("Content-Type", call.options.contentType);
+  }
+  if (!call.sameOrigin) return headers;
+  addNoCacheHeaders(&headers);
+  if (!call.accessUsed.empty()) headers.emplace_back("Authorization", "Bearer " + call.accessUsed);
+  if (!call.csrfUsed.empty()) headers.emplace_back(config_.csrfHeader, call.csrfUsed);
+  return headers;
+}
+
+void Session::transmit(uint64_t id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call& call = it->second;
+  call.accessUsed = (call.sameOrigin && !call.authEndpoint) ? tokens_.access() : std::string();
+  call.csrfUsed = (call.sameOrigin && call.unsafe) ? csrfToken_ : std::string();
+  HttpRequest request;
+  request.method = call.method;
+  request.url = call.url;
+  request.headers = buildHeaders(call);
+  request.body = call.options.body;
+  request.hasBody = call.options.hasBody;
+  request.timeoutMs = 0;  // the core's own timer is the bound (see interfaces.h)
+  const uint64_t attempt = ++call.attempt;
+  call.inTransport = true;
+  std::weak_ptr<char> alive = alive_;
+  const uint64_t handle = platform_.transport->send(request, [this, alive, id, attempt](HttpResponse response) {
+    if (alive.lock()) onResponse(id, attempt, std::move(response));
+  });
+  it = calls_.find(id);  // the transport may have answered synchronously
+  if (it != calls_.end() && it->second.attempt == attempt && it->second.inTransport) {
+    it->second.transportHandle = handle;
+  }
+}
+
+void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
+  auto it = calls_.find(id);
+  if (it == calls_.end() || it->second.attempt != attempt) return;
+  Call& call = it->second;
+  call.inTransport = false;
+  if (call.generation != generation_) {
+    settle(id, code::kSessionChanged);
+    return;
+  }
+  if (response.error != TransportError::None) {
+    settle(id, transportCode(response.error));
+    return;
+  }
+  if (response.status == 403 && call.sameOrigin && call.unsafe && !call.csrfRetried &&
+      bodyCode(response) == "csrf_invalid") {
+    call.csrfRetried = true;
+    if (csrfToken_ == call.csrfUsed) {
+      csrfToken_.clear();
+      csrfGeneration_ = 0;
+    }
+    advance(id);
+    return;
+  }
+  if (response.status == 401 && call.kind == Kind::User && !call.accessUsed.empty() && !call.replayed) {
+    onUnauthorized(id, std::move(response));
+    return;
+  }
+  settle(id, "", std::move(response));
+}
+
+void Session::settle(uint64_t id, const std::string& errorCode, HttpResponse response) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return;
+  Call call = std::move(it->second);
+  calls_.erase(it);
+  if (call.timer != 0) platform_.scheduler->clearTimer(call.timer);
+  if (call.inTransport) platform_.transport->abort(call.transportHandle);
+  if (call.done) call.done({errorCode, std::move(response)});
+}
+
+// ---------------------------------------------------------------- CSRF
+
+void Session::fetchCsrf() {
+  csrfFetching_ = true;
+  csrfFetchGeneration_ = generation_;
+  const uint64_t epoch = ++csrfEpoch_;
+  log(LogLevel::Info, "[CSRF] Fetching fresh token for new session");
+  HttpRequest request;
+  request.method = "GET";
+  request.url = resolveTarget(config_.apiBase, config_.apiOrigin, config_.csrfPath).url;
+  addNoCacheHeaders(&request.headers);
+  request.timeoutMs = 0;  // the core's own timer is the bound (see interfaces.h)
+  csrfTimer_ = platform_.scheduler->setTimer(config_.requestTimeoutMs, guarded([this, epoch]() {
+    if (epoch != csrfEpoch_ || !csrfFetching_) return;
+    csrfTimer_ = 0;
+    platform_.transport->abort(csrfHandle_);
+    csrfFetching_ = false;
+    failCsrfWaiters(code::kTimeout);
+  }));
+  std::weak_ptr<char> alive = alive_;
+  const uint64_t handle = platform_.transport->send(request, [this, alive, epoch](HttpResponse response) {
+    if (alive.lock()) onCsrfResponse(epoch, response);
+  });
+  if (csrfFetching_ && epoch == csrfEpoch_) csrfHandle_ = handle;
+}
+
+void Session::onCsrfResponse(uint64_t epoch, const HttpResponse& response) {
+  if (epoch != csrfEpoch_ || !csrfFetching_) return;  // reset while in flight: dropped
+  csrfFetching_ = false;
+  platform_.scheduler->clearTimer(csrfTimer_);
+  csrfTimer_ = 0;
+  if (response.error != TransportError::None) {
+    failCsrfWaiters(transportCode(response.error));
+    return;
+  }
+  std::string token;
+  if (response.status != 200 || response.body.size() > config_.maxAuthResponseBytes ||
+      !stringField(parseJson(response.body), "csrf_token", &token) || !isHeaderValue(token)) {
+    failCsrfWaiters(response.status >= 200 && response.status < 300 ? code::kBadResponse : code::kCsrfUnavailable);
+    return;
+  }
+  std::vector<uint64_t> waiters;
+  waiters.swap(csrfWaiters_);
+  if (csrfFetchGeneration_ != generation_) {
+    // Fetched for a session that has ended: never used. Waiters of the new
+    // session ask again; the old session's end on their generation check.
+    for (uint64_t id : waiters) advance(id);
+    return;
+  }
+  csrfToken_ = token;
+  csrfGeneration_ = generation_;
+  for (uint64_t id : waiters) advance(id);
+}
+
+void Session::failCsrfWaiters(const std::string& errorCode) {
+  std::vector<uint64_t> waiters;
+  waiters.swap(csrfWaiters_);
+  for (uint64_t id : waiters) settle(id, errorCode);
+}
+
+// ---------------------------------------------------------------- refresh
+
+void Session::onUnauthorized(uint64_t id, HttpResponse response) {
+  Call& call = calls_.at(id);
+  call.replayed = true;
+  const std::string current = tokens_.access();
+  if (!current.empty() && current != call.accessUsed) {
+    advance(id);  // another refresh already replaced the token: replay with it
+    return;
+  }
+  if (tokens_.refresh().empty()) {
+    settle(id, "", std::move(response));
+    return;
+  }
+  refreshWaiters_.push_back({id, std::move(response)});
+  startRefresh();
+}
+
+void Session::startRefresh() {
+  if (refreshInFlight_) return;
+  const std::string refreshToken = tokens_.refresh();
+  if (refreshToken.empty()) return;
+  refreshInFlight_ = true;
+  cancelProactiveRefresh();
+  RequestOptions options;
+  options.body = dumpJson(Json{{"refresh_token", refreshToken}});
+  options.hasBody = true;
+  options.contentType = "application/json";
+  const uint64_t generation = generation_;
+  refreshCall_ = startCall(Kind::Refresh, "POST", config_.refreshPath, std::move(options), true,
+                           [this, generation](const RequestOutcome& outcome) { onRefreshDone(generation, outcome); });
+}
+
+void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) {
+  if (generation != generation_ || disposed_) return;  // the session it belonged to has ended
+  refreshInFlight_ = false;
+  refreshCall_ = 0;
+  std::vector<RefreshWaiter> waiters;
+  waiters.swap(refreshWaiters_);
+  const int status = outcome.response.status;
+  if (outcome.code.empty() && status >= 200 && status < 300) {
+    const Json body = outcome.response.body.size() <= config_.maxAuthResponseBytes
+                          ? parseJson(outcome.response.body)
+                          : Json(nullptr);
+    std::string access;
+    std::string refresh;
+    if (stringField(body, "access_token", &access) && stringField(body, "refresh_token", &refresh) &&
+        isHeaderValue(access)) {
+      tokens_.rotate(access, refresh);
+      proactiveBackoffMs_ = 0;
+      log(LogLevel::Info, "[Auth] Token refreshed");
+      emit("auth:refresh", "");
+      scheduleProactiveRefresh();
+      for (const auto& waiter : waiters) advance(waiter.id);
+      return;
+    }
+    for (const auto& waiter : waiters) settle(waiter.id, code::kBadResponse);
+  } else if (outcome.code.empty() && (status == 400 || status == 401 || status == 403)) {
+    for (const auto& waiter : waiters) settle(waiter.id, code::kSessionExpired);
+    log(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + std::to_string(status) + "), session expired");
+    endSession("expired", false, nullptr);
+    return;
+  } else {
+    for (const auto& waiter : waiters) {
+      if (outcome.code.empty()) {
+        settle(waiter.id, "", waiter.original);  // 5xx: the caller sees its own 401
+      } else {
+        settle(waiter.id, outcome.code);
+      }
+    }
+  }
+  // The session survives a failed refresh; try again later, backing off.
+  proactiveBackoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kMinProactiveDelayMs, proactiveBackoffMs_ * 2));
+  log(LogLevel::Warn, "[Auth] Token refresh failed (" +
+                          (outcome.code.empty() ? "HTTP " + std::to_string(status) : outcome.code) +
+                          "), keeping the session");
+  if (!tokens_.refresh().empty() && jwtExpiry(tokens_.access())) {
+    proactiveTimer_ = platform_.scheduler->setTimer(proactiveBackoffMs_, guarded([this]() {
+      proactiveTimer_ = 0;
+      startRefresh();
+    }));
+  }
+}
+
+void Session::scheduleProactiveRefresh() {
+  cancelProactiveRefresh();
+  if (disposed_) return;
+  const std::string access = tokens_.access();
+  if (access.empty() || tokens_.refresh().empty()) return;
+  const auto exp = jwtExpiry(access);
+  if (!exp) return;  // opaque token: reactive refresh only
+  const double remaining = *exp * 1000.0 - platform_.scheduler->nowMs();
+  double delay = remaining - config_.refreshLeewaySec * 1000.0;
+  // A token that lives shorter than the leeway is refreshed halfway through,
+  // never in a tight loop.
+  delay = std::max(delay, remaining / 2);
+  delay = std::max(delay, kMinProactiveDelayMs);
+  const bool due = delay <= kMaxTimerMs;
+  proactiveTimer_ = platform_.scheduler->setTimer(std::min(delay, kMaxTimerMs), guarded([this, due]() {
+    proactiveTimer_ = 0;
+    if (due) {
+      startRefresh();
+    } else {
+      scheduleProactiveRefresh();
+    }
+  }));
+}
+
+void Session::cancelProactiveRefresh() {
+  if (proactiveTimer_ != 0) platform_.scheduler->clearTimer(proactiveTimer_);
+  proactiveTimer_ = 0;
+}
+
+// ---------------------------------------------------------------- login, logout
+
+void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
+  if (disposed_) {
+    done({false, "", "The session was disposed", code::kDisposed});
+    return;
+  }
+  if (email.empty() || password.empty()) {
+    done({false, "", "Email and password are required", code::kInvalidArgument});
+    return;
+  }
+  log(LogLevel::Info, "[Auth] Attempting login for: " + email);
+  if (loginCall_ != 0) {
+    settle(loginCall_, code::kSuperseded);  // the newest login wins
+  }
+  const uint64_t seq = ++loginSeq_;
+  // A login starts a new session: its CSRF token is fetched fresh.
+  ++csrfEpoch_;
+  if (csrfFetching_) {
+    platform_.transport->abort(csrfHandle_);
+    platform_.scheduler->clearTimer(csrfTimer_);
+    csrfFetching_ = false;
+    std::vector<uint64_t> waiters;
+    waiters.swap(csrfWaiters_);
+    platform_.scheduler->setTimer(0, guarded([this, waiters]() {
+      for (uint64_t id : waiters) advance(id);
+    }));
+  }
+  csrfToken_.clear();
+  csrfGeneration_ = 0;
+
+  RequestOptions options;
+  options.body = dumpJson(Json{{"email", email}, {"password", password}});
+  options.hasBody = true;
+  options.contentType = "application/json";
+  loginCall_ = startCall(Kind::Login, "POST", config_.loginPath, std::move(options), true,
+                         [this, seq, done](const RequestOutcome& outcome) { onLoginDone(seq, outcome, done); });
+}
+
+void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const LoginCallback& done) {
+  if (seq == loginSeq_) loginCall_ = 0;
+  if (!outcome.code.empty()) {
+    std::string message = "Login failed: " + outcome.code;
+    if (outcome.code == code::kSuperseded) message = "A newer login replaced this one";
+    if (outcome.code == code::kSessionChanged) message = "The session changed while logging in";
+    done({false, "", message, outcome.code});
+    return;
+  }
+  if (seq != loginSeq_ || disposed_) {
+    done({false, "", "The session changed while logging in", code::kSessionChanged});
+    return;
+  }
+  const HttpResponse& response = outcome.response;
+  const int status = response.status;
+  if (status == 401) {
+    done({false, "", errorDetail(response, "Invalid credentials"), code::kInvalidCredentials});
+    return;
+  }
+  if (status == 429) {
+    done({false, "", errorDetail(response, "Too many attempts"), code::kRateLimited});
+    return;
+  }
+  if (status >= 500) {
+    done({false, "", "Server error (HTTP " + std::to_string(status) + ")", code::kServerError});
+    return;
+  }
+  if (status < 200 || status >= 300) {
+    done({false, "", errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")"), code::kHttpError});
+    return;
+  }
+  const Json body = response.body.size() <= config_.maxAuthResponseBytes ? parseJson(response.body) : Json(nullptr);
+  std::string access;
+  std::string refresh;
+  const bool shaped = stringField(body, "access_token", &access) && stringField(body, "refresh_token", &refresh) &&
+                      isHeaderValue(access) && body.contains("user") && body["user"].is_object();
+  if (!shaped) {
+    done({false, "", "The server's login response was not understood", code::kBadResponse});
+    return;
+  }
+  const std::string user = dumpJson(body["user"]);
+  log(LogLevel::Info, "[Auth] Login successful, storing tokens");
+  // The CSRF token fetched for this login belongs to the session it starts.
+  const bool carryCsrf = !csrfToken_.empty() && csrfGeneration_ == generation_;
+  beginGeneration();  // whatever the previous session left in flight ends here
+  if (carryCsrf) csrfGeneration_ = generation_;
+  tokens_.store(access, refresh, user);
+  proactiveBackoffMs_ = 0;
+  scheduleProactiveRefresh();
+  emit("auth:login", "\"user\":" + user);
+  done({true, user, "", ""});
+}
+
+void Session::logout(LogoutCallback done) {
+  if (disposed_) {
+    done({false});
+    return;
+  }
+  endSession("user", true, std::move(done));
+}
+
+void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback done) {
+  log(LogLevel::Info, "[Auth] Logging out");
+  const std::string refreshToken = tokens_.refresh();
+  ++loginSeq_;  // a login still in flight must not resurrect a session
+  resetCsrfToken();
+  resetApiState();
+  log(LogLevel::Info, "[Auth] API state reset complete");
+  tokens_.clear();
+  log(LogLevel::Info, "[Auth] Tokens cleared from " + storageName());
+  emit("auth:logout", std::string("\"reason\":\"") + reason + "\"");
+  if (disposed_) {  // a listener disposed the session
+    if (done) done({false});
+    return;
+  }
+  if (notifyBackend && !refreshToken.empty()) {
+    this->notifyBackend(refreshToken, std::move(done));
+  } else if (done) {
+    done({false});
+  }
+}
+
+void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done) {
+  const uint64_t id = nextId_++;
+  LogoutNotice& notice = notices_[id];
+  notice.done = std::move(done);
+  notice.timer = platform_.scheduler->setTimer(config_.logoutTimeoutMs, guarded([this, id]() {
+    auto it = notices_.find(id);
+    if (it == notices_.end()) return;
+    it->second.timer = 0;
+    finishNotice(id, false, "timed out after " + std::to_string(config_.logoutTimeoutMs) + " ms");
+  }));
+
+  // Step 2: POST logout with a CSRF token fetched for this notice alone (the
+  // session's own token was dropped with the session).
+  auto postLogout = [this, id, refreshToken](const std::string& csrf) {
+    HttpRequest request;
+    request.method = "POST";
+    request.url = resolveTarget(config_.apiBase, config_.apiOrigin, config_.logoutPath).url;
+    addNoCacheHeaders(&request.headers);
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.headers.emplace_back(config_.csrfHeader, csrf);
+    request.body = dumpJson(Json{{"refresh_token", refreshToken}});
+    request.hasBody = true;
+    request.timeoutMs = 0;
+    notices_[id].inTransport = true;
+    std::weak_ptr<char> alive = alive_;
+    const uint64_t handle = platform_.transport->send(request, [this, alive, id](HttpResponse response) {
+      if (!alive.lock()) return;
+      auto it = notices_.find(id);
+      if (it == notices_.end()) return;
+      it->second.inTransport = false;
+      if (response.error != TransportError::None) {
+        finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
+      } else if (response.status < 200 || response.status >= 300) {
+        finishNotice(id, false, "HTTP " + std::to_string(response.status));
+      } else {
+        finishNotice(id, true, "");
+      }
+    });
+    auto it = notices_.find(id);
+    if (it != notices_.end() && it->second.inTransport) it->second.handle = handle;
+  };
+
+  HttpRequest csrfRequest;
+  csrfRequest.method = "GET";
+  csrfRequest.url = resolveTarget(config_.apiBase, config_.apiOrigin, config_.csrfPath).url;
+  addNoCacheHeaders(&csrfRequest.headers);
+  csrfRequest.timeoutMs = 0;
+  notice.inTransport = true;
+  std::weak_ptr<char> alive = alive_;
+  const uint64_t handle = platform_.transport->send(csrfRequest, [this, alive, id, postLogout](HttpResponse response) {
+    if (!alive.lock()) return;
+    auto it = notices_.find(id);
+    if (it == notices_.end()) return;
+    it->second.inTransport = false;
+    std::string csrf;
+    if (response.error != TransportError::None) {
+      finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
+    } else if (response.status != 200 || !stringField(parseJson(response.body), "csrf_token", &csrf) ||
+               !isHeaderValue(csrf)) {
+      finishNotice(id, false, "CSRF token unavailable (HTTP " + std::to_string(response.status) + ")");
+    } else {
+      postLogout(csrf);
+    }
+  });
+  auto it = notices_.find(id);
+  if (it != notices_.end() && it->second.inTransport) it->second.handle = handle;
+}
+
+void Session::finishNotice(uint64_t id, bool ok, const std::string& reason) {
+  auto it = notices_.find(id);
+  if (it == notices_.end()) return;
+  LogoutNotice notice = std::move(it->second);
+  notices_.erase(it);
+  if (notice.timer != 0) platform_.scheduler->clearTimer(notice.timer);
+  if (notice.inTransport) platform_.transport->abort(notice.handle);
+  if (!disposed_) {
+    if (ok) {
+      log(LogLevel::Info, "[Auth] Backend logout notification successful");
+    } else {
+      log(LogLevel::Warn, "[Auth] Backend notification failed (non-critical): " + reason);
+    }
+  }
+  if (notice.done) notice.done({ok});
+}
+
+}  // namespace cleanslate

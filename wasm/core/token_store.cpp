@@ -1,0 +1,94 @@
+// Token storage with a memory fallback (see token_store.h).
+#include "token_store.h"
+
+#include <utility>
+
+namespace cleanslate {
+
+StoreStatus MemoryStore::get(const std::string& key, std::string* value) {
+  const auto it = values_.find(key);
+  if (it == values_.end()) return StoreStatus::Missing;
+  *value = it->second;
+  return StoreStatus::Ok;
+}
+
+bool MemoryStore::set(const std::string& key, const std::string& value) {
+  values_[key] = value;
+  return true;
+}
+
+bool MemoryStore::remove(const std::string& key) {
+  values_.erase(key);
+  return true;
+}
+
+TokenStore::TokenStore(KeyValueStore* backing, Warn warn) : backing_(backing), warn_(std::move(warn)) {}
+
+std::string TokenStore::access() { return read(kAccessKey); }
+std::string TokenStore::refresh() { return read(kRefreshKey); }
+std::string TokenStore::userJson() { return read(kUserKey); }
+
+void TokenStore::store(const std::string& access, const std::string& refresh, const std::string& userJson) {
+  write(kAccessKey, access);
+  write(kRefreshKey, refresh);
+  write(kUserKey, userJson);
+}
+
+void TokenStore::rotate(const std::string& access, const std::string& refresh) {
+  write(kRefreshKey, refresh);
+  write(kAccessKey, access);
+}
+
+void TokenStore::clear() {
+  erase(kAccessKey);
+  erase(kRefreshKey);
+  erase(kUserKey);
+}
+
+std::string TokenStore::read(const char* key) {
+  std::string value;
+  const StoreStatus status = active()->get(key, &value);
+  if (status == StoreStatus::Failed) {
+    fallBack(active()->lastError());
+    return {};
+  }
+  return status == StoreStatus::Ok ? value : std::string();
+}
+
+void TokenStore::write(const char* key, const std::string& value) {
+  if (active()->set(key, value)) return;
+  const std::string why = active()->lastError();
+  // Whatever the failed store still holds is abandoned: carry over what we
+  // can read, then write to memory.
+  std::string access;
+  std::string refresh;
+  std::string user;
+  backing_->get(kAccessKey, &access);
+  backing_->get(kRefreshKey, &refresh);
+  backing_->get(kUserKey, &user);
+  backing_->remove(kAccessKey);
+  backing_->remove(kRefreshKey);
+  backing_->remove(kUserKey);
+  fallBack(why);
+  if (!access.empty()) fallback_->set(kAccessKey, access);
+  if (!refresh.empty()) fallback_->set(kRefreshKey, refresh);
+  if (!user.empty()) fallback_->set(kUserKey, user);
+  fallback_->set(key, value);
+}
+
+void TokenStore::erase(const char* key) {
+  if (!active()->remove(key)) fallBack(active()->lastError());
+  if (fallback_) {
+    fallback_->remove(key);
+    backing_->remove(key);  // best effort: never leave a token behind
+  }
+}
+
+void TokenStore::fallBack(const std::string& why) {
+  if (fallback_) return;
+  fallback_ = std::make_unique<MemoryStore>();
+  warn_("[Auth] Storage unavailable (" + (why.empty() ? std::string("error") : why) +
+        "), keeping the session in memory");
+}
+
+}  // namespace cleanslate

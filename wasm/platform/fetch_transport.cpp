@@ -1,0 +1,132 @@
+// Transport over emscripten_fetch. Each request owns a heap context that
+// outlives the transport if it must: an XHR cannot be recalled, so an
+// aborted request is only detached and its late answer dropped.
+#include "fetch_transport.h"
+
+#include <emscripten/emscripten.h>
+#include <emscripten/fetch.h>
+
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cleanslate {
+
+// emscripten_fetch() lets a throwing XMLHttpRequest constructor or open()
+// escape into the caller. This calls it from JS inside try/catch, restoring
+// the wasm stack, so such a failure becomes an ordinary network error.
+EM_JS(void*, cs_guarded_fetch, (void* attr, const char* url), {
+  var sp = stackSave();
+  try {
+    return _emscripten_fetch(attr, url);
+  } catch (e) {
+    stackRestore(sp);
+    return 0;
+  }
+});
+
+struct FetchTransport::Context {
+  FetchTransport* owner = nullptr;  // null once the transport is gone
+  uint64_t handle = 0;
+  Transport::Done done;
+  bool finished = false;
+  std::string method;
+  std::string url;
+  std::string body;
+  std::vector<std::string> headerText;
+  std::vector<const char*> headerPtrs;
+};
+
+namespace {
+
+void onFetchDone(emscripten_fetch_t* fetch) {
+  auto* ctx = static_cast<FetchTransport::Context*>(fetch->userData);
+  if (ctx->finished) return;  // re-entered from emscripten_fetch_close below
+  ctx->finished = true;
+  HttpResponse response;
+  response.status = fetch->status;
+  if (response.status == 0) response.error = TransportError::Network;
+  if (fetch->data != nullptr && fetch->numBytes > 0) {
+    response.body.assign(fetch->data, static_cast<std::size_t>(fetch->numBytes));
+  }
+  const std::size_t headerLength = emscripten_fetch_get_response_headers_length(fetch);
+  if (headerLength > 0) {
+    std::vector<char> raw(headerLength + 1, '\0');
+    emscripten_fetch_get_response_headers(fetch, raw.data(), raw.size());
+    response.rawHeaders = raw.data();
+  }
+  emscripten_fetch_close(fetch);
+  Transport::Done done;
+  if (ctx->owner != nullptr) {
+    ctx->owner->release(ctx->handle);
+    done = std::move(ctx->done);
+  }
+  delete ctx;
+  if (done) done(std::move(response));
+}
+
+}  // namespace
+
+FetchTransport::~FetchTransport() {
+  for (auto& entry : inFlight_) {
+    entry.second->owner = nullptr;
+    entry.second->done = nullptr;
+  }
+}
+
+uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
+  auto* ctx = new Context();
+  ctx->owner = this;
+  ctx->handle = nextHandle_++;
+  ctx->done = std::move(done);
+  ctx->method = request.method;
+  ctx->url = request.url;
+  ctx->body = request.body;
+  for (const auto& header : request.headers) {
+    ctx->headerText.push_back(header.first);
+    ctx->headerText.push_back(header.second);
+  }
+  for (const auto& text : ctx->headerText) ctx->headerPtrs.push_back(text.c_str());
+  ctx->headerPtrs.push_back(nullptr);
+  inFlight_[ctx->handle] = ctx;
+
+  emscripten_fetch_attr_t attr;
+  emscripten_fetch_attr_init(&attr);
+  std::strncpy(attr.requestMethod, ctx->method.c_str(), sizeof(attr.requestMethod) - 1);
+  // REPLACE skips the IndexedDB cache: a session response is never cached.
+  attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY | EMSCRIPTEN_FETCH_REPLACE;
+  attr.onsuccess = onFetchDone;
+  attr.onerror = onFetchDone;
+  attr.userData = ctx;
+  attr.timeoutMSecs = request.timeoutMs;
+  attr.requestHeaders = ctx->headerPtrs.data();
+  if (request.hasBody) {
+    attr.requestData = ctx->body.data();
+    attr.requestDataSize = ctx->body.size();
+  }
+  const uint64_t handle = ctx->handle;
+  if (cs_guarded_fetch(&attr, ctx->url.c_str()) == nullptr) {
+    // Never started (no callback will come): report a network failure now.
+    const auto it = inFlight_.find(handle);
+    if (it == inFlight_.end()) return handle;  // already answered synchronously
+    Context* failedCtx = it->second;
+    inFlight_.erase(it);
+    Done failed = std::move(failedCtx->done);
+    delete failedCtx;
+    HttpResponse response;
+    response.error = TransportError::Network;
+    if (failed) failed(std::move(response));
+  }
+  return handle;
+}
+
+void FetchTransport::abort(uint64_t handle) {
+  const auto it = inFlight_.find(handle);
+  if (it == inFlight_.end()) return;
+  it->second->owner = nullptr;
+  it->second->done = nullptr;
+  inFlight_.erase(it);
+}
+
+}  // namespace cleanslate

@@ -1,0 +1,29 @@
+// Transport over emscripten_fetch (XMLHttpRequest underneath).
+#pragma once
+
+#include <map>
+
+#include "../core/interfaces.h"
+
+namespace cleanslate {
+
+class FetchTransport final : public Transport {
+ public:
+  FetchTransport() = default;
+  ~FetchTransport() override;
+  FetchTransport(const FetchTransport&) = delete;
+  FetchTransport& operator=(const FetchTransport&) = delete;
+
+  uint64_t send(const HttpRequest& request, Done done) override;
+  void abort(uint64_t handle) override;
+
+  struct Context;
+  // Called when a request has answered: it is no longer abortable.
+  void release(uint64_t handle) { inFlight_.erase(handle); }
+
+ private:
+  std::map<uint64_t, Context*> inFlight_;
+  uint64_t nextHandle_ = 1;
+};
+
+}  // namespace cleanslate

@@ -1,0 +1,175 @@
+// Browser adapters (see web_runtime.h). They use whatever globals they find
+// on globalThis, so the same build runs in a page and in Node under jsdom.
+#include "web_runtime.h"
+
+#include <emscripten/emscripten.h>
+#include <emscripten/eventloop.h>
+
+#include <cstdlib>
+#include <utility>
+
+namespace cleanslate {
+
+// ---------------------------------------------------------------- storage
+
+EM_JS(int, cs_storage_get, (int kind, const char* key, char** out), {
+  try {
+    var area = kind ? globalThis.sessionStorage : globalThis.localStorage;
+    if (!area) throw new Error("Web Storage is not available");
+    var value = area.getItem(UTF8ToString(key));
+    if (value === null || value === undefined) return 0;
+    var size = lengthBytesUTF8(value) + 1;
+    var ptr = _malloc(size);
+    stringToUTF8(value, ptr, size);
+    HEAPU32[out >> 2] = ptr;
+    return 1;
+  } catch (e) {
+    Module["csStorageError"] = (e && e.name) || "Error";
+    return -1;
+  }
+});
+
+EM_JS(int, cs_storage_set, (int kind, const char* key, const char* value), {
+  try {
+    var area = kind ? globalThis.sessionStorage : globalThis.localStorage;
+    if (!area) throw new Error("Web Storage is not available");
+    area.setItem(UTF8ToString(key), UTF8ToString(value));
+    return 1;
+  } catch (e) {
+    Module["csStorageError"] = (e && e.name) || "Error";
+    return 0;
+  }
+});
+
+EM_JS(int, cs_storage_remove, (int kind, const char* key), {
+  try {
+    var area = kind ? globalThis.sessionStorage : globalThis.localStorage;
+    if (!area) throw new Error("Web Storage is not available");
+    area.removeItem(UTF8ToString(key));
+    return 1;
+  } catch (e) {
+    Module["csStorageError"] = (e && e.name) || "Error";
+    return 0;
+  }
+});
+
+EM_JS(char*, cs_storage_error, (), {
+  var text = String(Module["csStorageError"] || "");
+  var size = lengthBytesUTF8(text) + 1;
+  var ptr = _malloc(size);
+  stringToUTF8(text, ptr, size);
+  return ptr;
+});
+
+namespace {
+std::string takeString(char* ptr) {
+  if (ptr == nullptr) return {};
+  std::string out(ptr);
+  std::free(ptr);
+  return out;
+}
+}  // namespace
+
+StoreStatus WebStorage::get(const std::string& key, std::string* value) {
+  char* out = nullptr;
+  const int status = cs_storage_get(static_cast<int>(kind_), key.c_str(), &out);
+  if (status < 0) return StoreStatus::Failed;
+  if (status == 0) return StoreStatus::Missing;
+  *value = takeString(out);
+  return StoreStatus::Ok;
+}
+
+bool WebStorage::set(const std::string& key, const std::string& value) {
+  return cs_storage_set(static_cast<int>(kind_), key.c_str(), value.c_str()) != 0;
+}
+
+bool WebStorage::remove(const std::string& key) {
+  return cs_storage_remove(static_cast<int>(kind_), key.c_str()) != 0;
+}
+
+std::string WebStorage::lastError() const { return takeString(cs_storage_error()); }
+
+// ---------------------------------------------------------------- events
+
+EM_JS(void, cs_dispatch_event, (const char* name, const char* detail), {
+  var g = globalThis;
+  var target = typeof g.dispatchEvent === "function" ? g : (g.window && typeof g.window.dispatchEvent === "function" ? g.window : null);
+  var Ctor = g.CustomEvent || (g.window && g.window.CustomEvent);
+  if (!target || !Ctor) return;
+  try {
+    target.dispatchEvent(new Ctor(UTF8ToString(name), { detail: JSON.parse(UTF8ToString(detail)) }));
+  } catch (e) {
+    console.error("[Auth] Could not dispatch " + UTF8ToString(name) + ": " + (e && e.message));
+  }
+});
+
+void WindowEvents::dispatch(const std::string& name, const std::string& detailJson) {
+  cs_dispatch_event(name.c_str(), detailJson.c_str());
+}
+
+// ---------------------------------------------------------------- console
+
+EM_JS(void, cs_console, (int level, const char* line), {
+  var text = UTF8ToString(line);
+  if (level <= 1) console.error(text);
+  else if (level == 2) console.warn(text);
+  else console.log(text);
+});
+
+void ConsoleLog::write(LogLevel level, const std::string& line) {
+  cs_console(static_cast<int>(level), line.c_str());
+}
+
+// ---------------------------------------------------------------- clock, timers
+
+EM_JS(double, cs_now, (), { return Date.now(); });
+
+namespace {
+// Tasks live in one registry keyed by our own id, so a timer that fires
+// after its scheduler is gone finds nothing and does nothing.
+std::map<uint64_t, Scheduler::Task>& taskRegistry() {
+  static std::map<uint64_t, Scheduler::Task> tasks;
+  return tasks;
+}
+uint64_t nextTimerId = 1;
+
+void runTimer(void* userData) {
+  const auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(userData));
+  auto& tasks = taskRegistry();
+  const auto it = tasks.find(id);
+  if (it == tasks.end()) return;
+  Scheduler::Task task = std::move(it->second);
+  tasks.erase(it);
+  if (task) task();
+}
+}  // namespace
+
+BrowserScheduler::~BrowserScheduler() {
+  for (const auto& entry : timers_) {
+    emscripten_clear_timeout(entry.second);
+    taskRegistry().erase(entry.first);
+  }
+}
+
+double BrowserScheduler::nowMs() { return cs_now(); }
+
+uint64_t BrowserScheduler::setTimer(double delayMs, Task task) {
+  const uint64_t id = nextTimerId++;
+  // Prune timers that already ran, so the map stays small.
+  for (auto it = timers_.begin(); it != timers_.end();) {
+    it = taskRegistry().count(it->first) != 0 ? std::next(it) : timers_.erase(it);
+  }
+  taskRegistry()[id] = std::move(task);
+  timers_[id] = emscripten_set_timeout(runTimer, delayMs, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  return id;
+}
+
+void BrowserScheduler::clearTimer(uint64_t id) {
+  const auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  emscripten_clear_timeout(it->second);
+  timers_.erase(it);
+  taskRegistry().erase(id);
+}
+
+}  // namespace cleanslate

@@ -1,0 +1,52 @@
+// Browser adapters for the core's storage, events, log and timer interfaces:
+// Web Storage, CustomEvent on globalThis, console, setTimeout and Date.now.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "../core/interfaces.h"
+
+namespace cleanslate {
+
+enum class WebStorageKind { Local = 0, Session = 1 };
+
+// localStorage / sessionStorage; every call is guarded, a throw is a failure.
+class WebStorage final : public KeyValueStore {
+ public:
+  explicit WebStorage(WebStorageKind kind) : kind_(kind) {}
+  StoreStatus get(const std::string& key, std::string* value) override;
+  bool set(const std::string& key, const std::string& value) override;
+  bool remove(const std::string& key) override;
+  std::string lastError() const override;
+
+ private:
+  WebStorageKind kind_;
+};
+
+class WindowEvents final : public EventSink {
+ public:
+  void dispatch(const std::string& name, const std::string& detailJson) override;
+};
+
+class ConsoleLog final : public LogSink {
+ public:
+  void write(LogLevel level, const std::string& line) override;
+};
+
+class BrowserScheduler final : public Scheduler {
+ public:
+  BrowserScheduler() = default;
+  ~BrowserScheduler() override;
+  BrowserScheduler(const BrowserScheduler&) = delete;
+  BrowserScheduler& operator=(const BrowserScheduler&) = delete;
+
+  double nowMs() override;
+  uint64_t setTimer(double delayMs, Task task) override;
+  void clearTimer(uint64_t id) override;
+
+ private:
+  std::map<uint64_t, long> timers_;  // our id -> setTimeout id
+};
+
+}  // namespace cleanslate

@@ -1,0 +1,594 @@
+// The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
+// refresh rotation with reuse detection, logout, profile and a few sample
+// routes), the demo controls, static files, CORS, login rate limiting and the
+// test hooks (request log, counters, injected faults).
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { openStore } from './db.mjs';
+import {
+  hashPassword, verifyPassword, signJwt, verifyJwt, issueCsrfToken, verifyCsrfToken,
+  randomToken, sha256Hex,
+} from './tokens.mjs';
+import { serveStatic } from './static.mjs';
+
+const API_PREFIX = '/api/v1';
+const BODY_LIMIT = 64 * 1024;
+// A body past this size is not drained any further: the socket is destroyed.
+const DRAIN_LIMIT = 1024 * 1024;
+const CSRF_TTL_SEC = 2 * 60 * 60;
+const REQUEST_LOG_CAP = 5000;
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const FAULT_MODES = new Set(['hang', 'drop', 'delay', 'status']);
+const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-CSRF-Token, Cache-Control, Pragma, Expires';
+const DEFAULT_RATE_LIMIT = { perAccount: 10, perAddress: 50, windowSec: 300 };
+const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LOGOUT_ROUTE = 'POST /auth/logout';
+
+// Failed attempts per key inside a sliding time window.
+class SlidingWindowLimiter {
+  constructor(limit, windowMs) {
+    this.limit = Number.isFinite(limit) && limit > 0 ? limit : Infinity;
+    this.windowMs = windowMs;
+    this.hits = new Map();
+  }
+
+  #live(key, now) {
+    const list = this.hits.get(key);
+    if (!list) return [];
+    while (list.length && list[0] <= now - this.windowMs) list.shift();
+    if (!list.length) this.hits.delete(key);
+    return list;
+  }
+
+  // Seconds until one more attempt is allowed; 0 when allowed now.
+  retryAfterSec(key, now) {
+    const list = this.#live(key, now);
+    if (list.length < this.limit) return 0;
+    const freesAt = list[list.length - this.limit] + this.windowMs;
+    return Math.max(1, Math.ceil((freesAt - now) / 1000));
+  }
+
+  add(key, now) {
+    if (this.limit === Infinity) return;
+    const list = this.hits.get(key);
+    if (list) list.push(now);
+    else this.hits.set(key, [now]);
+  }
+
+  removeOne(key, at) {
+    const list = this.hits.get(key);
+    const i = list ? list.lastIndexOf(at) : -1;
+    if (i >= 0) list.splice(i, 1);
+    if (list && !list.length) this.hits.delete(key);
+  }
+
+  reset(key) {
+    this.hits.delete(key);
+  }
+
+  sweep(now) {
+    for (const key of [...this.hits.keys()]) this.#live(key, now);
+  }
+}
+
+class HttpError extends Error {
+  constructor(status, body, headers = {}) {
+    super(body.detail);
+    this.status = status;
+    this.body = body;
+    this.headers = headers;
+  }
+}
+
+const json = (status, body, headers = {}) => ({ status, body, headers });
+
+function sendJson(res, status, body, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': payload.length,
+    ...headers,
+  });
+  res.end(payload);
+}
+
+// Reads the whole body; { text, tooLarge } or null when the client went away.
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT) {
+        tooLarge = true;
+        chunks.length = 0;
+        if (size > DRAIN_LIMIT) req.destroy();
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge }));
+    req.on('error', () => resolve(null));
+    req.on('close', () => resolve(null)); // no-op when 'end' already resolved
+  });
+}
+
+// The request target's path without query; null when it is not a usable path.
+function requestPath(rawUrl) {
+  const raw = rawUrl || '/';
+  if (raw.startsWith('/')) return raw.split(/[?#]/, 1)[0];
+  try {
+    return new URL(raw).pathname; // absolute-form request target
+  } catch {
+    return null;
+  }
+}
+
+function bearerToken(req) {
+  const m = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(req.headers.authorization || '');
+  return m ? m[1] : null;
+}
+
+function normaliseFault(spec) {
+  if (!spec || !FAULT_MODES.has(spec.mode)) {
+    throw new TypeError(`fault: mode must be one of ${[...FAULT_MODES].join(', ')}`);
+  }
+  const times = spec.times === undefined ? Infinity : Number(spec.times);
+  return {
+    mode: spec.mode,
+    delayMs: Math.max(0, Number(spec.delayMs) || 0),
+    status: Number.isInteger(spec.status) ? spec.status : 500,
+    body: spec.body === undefined ? { detail: 'Injected fault' } : spec.body,
+    headers: spec.headers || {},
+    times: Number.isNaN(times) ? Infinity : times,
+  };
+}
+
+function parseRouteKey(routeKey) {
+  const m = /^([A-Za-z]+)\s+(\/\S*)$/.exec(String(routeKey).trim());
+  if (!m) throw new TypeError(`fault: route key must look like 'POST /auth/logout', got ${routeKey}`);
+  return `${m[1].toUpperCase()} ${m[2]}`;
+}
+
+export async function startServer({
+  port = 0,
+  dbPath,
+  accessTtlSec = 900,
+  refreshTtlSec = 604800,
+  jwtSecret,
+  controls = false,
+  staticRoot = DEFAULT_STATIC_ROOT,
+  corsOrigins = [],
+  loginRateLimit = DEFAULT_RATE_LIMIT,
+  log = false,
+} = {}) {
+  if (typeof dbPath !== 'string' || dbPath === '') {
+    throw new TypeError('startServer: dbPath is required');
+  }
+  const rateLimit = { ...DEFAULT_RATE_LIMIT, ...(loginRateLimit || {}) };
+  const windowMs = Math.max(1, Number(rateLimit.windowSec) || DEFAULT_RATE_LIMIT.windowSec) * 1000;
+  const accountLimiter = new SlidingWindowLimiter(rateLimit.perAccount, windowMs);
+  const addressLimiter = new SlidingWindowLimiter(rateLimit.perAddress, windowMs);
+  const allowedOrigins = new Set(corsOrigins);
+
+  const store = await openStore(dbPath);
+  const jwtKey = jwtSecret ?? store.secret('jwt_secret');
+  let csrfKey = store.secret('csrf_secret');
+  // Compared against when the e-mail is unknown, so both cases cost one scrypt.
+  const dummyPasswordHash = await hashPassword(randomToken(16));
+
+  const stats = { login: 0, loginFailed: 0, refresh: 0, refreshFailed: 0, logout: 0, csrf: 0, profile: 0 };
+  const requests = [];
+  const faults = new Map();
+  const sockets = new Set();
+  const timers = new Set();
+  let closed = false;
+  let closing = null;
+
+  const sweepTimer = setInterval(() => {
+    const now = Date.now();
+    accountLimiter.sweep(now);
+    addressLimiter.sweep(now);
+  }, Math.min(windowMs, 60_000));
+  sweepTimer.unref();
+
+  function sleep(ms) {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+  }
+
+  // ---- auth helpers ------------------------------------------------------
+
+  function issueAccessToken(user) {
+    const now = Math.floor(Date.now() / 1000);
+    return signJwt({
+      sub: String(user.id), email: user.email, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
+    }, jwtKey);
+  }
+
+  function newRefreshToken() {
+    const token = randomToken(32);
+    return { token, hash: sha256Hex(token), expiresAt: Date.now() + refreshTtlSec * 1000 };
+  }
+
+  function requireUser(req) {
+    const challenge = { 'WWW-Authenticate': 'Bearer' };
+    const token = bearerToken(req);
+    if (!token) {
+      throw new HttpError(401, { detail: 'Not authenticated', code: 'not_authenticated' }, challenge);
+    }
+    const result = verifyJwt(token, jwtKey);
+    if (!result.ok) {
+      const body = result.reason === 'expired'
+        ? { detail: 'Token expired', code: 'token_expired' }
+        : { detail: 'Invalid token', code: 'token_invalid' };
+      throw new HttpError(401, body, challenge);
+    }
+    const user = /^\d+$/.test(result.payload.sub) ? store.findUserById(Number(result.payload.sub)) : null;
+    if (!user) throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
+    return user;
+  }
+
+  // ---- routes ------------------------------------------------------------
+  // Each handler gets { req, body, ip } and returns json(status, body, headers).
+
+  async function login({ body, ip }) {
+    stats.login++;
+    const { email, password } = body;
+    if (typeof email !== 'string' || typeof password !== 'string' || !email.trim() || !password) {
+      stats.loginFailed++;
+      return json(400, { detail: 'email and password are required strings', code: 'bad_request' });
+    }
+    const account = email.trim().toLowerCase();
+    const now = Date.now();
+    const wait = Math.max(accountLimiter.retryAfterSec(account, now), addressLimiter.retryAfterSec(ip, now));
+    if (wait > 0) {
+      stats.loginFailed++;
+      return json(429, {
+        detail: 'Too many failed login attempts, try again later', code: 'rate_limited', retry_after: wait,
+      }, { 'Retry-After': String(wait) });
+    }
+    // Counted before the slow hash so concurrent attempts cannot overrun the limit.
+    accountLimiter.add(account, now);
+    addressLimiter.add(ip, now);
+    const user = account.length <= 320 ? store.findUserByEmail(email.trim()) : undefined;
+    const ok = await verifyPassword(password, user ? user.password_hash : dummyPasswordHash);
+    if (closed) return null;
+    if (!user || !ok) {
+      stats.loginFailed++;
+      return json(401, { detail: 'Invalid credentials' });
+    }
+    accountLimiter.reset(account);
+    addressLimiter.removeOne(ip, now);
+    const refresh = newRefreshToken();
+    store.insertRefreshToken(user.id, refresh.hash, crypto.randomUUID(), refresh.expiresAt);
+    return json(200, {
+      access_token: issueAccessToken(user),
+      refresh_token: refresh.token,
+      token_type: 'bearer',
+      expires_in: accessTtlSec,
+      user: { id: user.id, email: user.email, name: user.name },
+    });
+  }
+
+  function refreshRoute({ body }) {
+    stats.refresh++;
+    const presented = body.refresh_token;
+    if (typeof presented !== 'string' || presented === '') {
+      stats.refreshFailed++;
+      return json(401, { detail: 'Refresh token missing', code: 'token_invalid' });
+    }
+    const next = newRefreshToken();
+    const result = store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt);
+    if (result.outcome !== 'rotated') {
+      stats.refreshFailed++;
+      const failures = {
+        unknown: { detail: 'Invalid refresh token', code: 'token_invalid' },
+        revoked: { detail: 'Refresh token revoked', code: 'token_revoked' },
+        expired: { detail: 'Refresh token expired', code: 'token_expired' },
+        reused: { detail: 'Refresh token reuse detected; session revoked', code: 'token_reused' },
+      };
+      return json(401, failures[result.outcome]);
+    }
+    return json(200, {
+      access_token: issueAccessToken(result.user),
+      refresh_token: next.token,
+      token_type: 'bearer',
+      expires_in: accessTtlSec,
+    });
+  }
+
+  function logoutRoute({ body }) {
+    stats.logout++;
+    if (typeof body.refresh_token === 'string' && body.refresh_token !== '') {
+      // Synchronous and committed (synchronous=FULL) before the answer is written.
+      store.revokeFamilyOf(sha256Hex(body.refresh_token));
+    }
+    return json(200, { message: 'Logout successful' });
+  }
+
+  const routes = new Map([
+    ['/auth/csrf', {
+      GET: () => {
+        stats.csrf++;
+        return json(200, { csrf_token: issueCsrfToken(csrfKey, CSRF_TTL_SEC) });
+      },
+    }],
+    ['/auth/login', { POST: login }],
+    ['/auth/refresh', { POST: refreshRoute }],
+    ['/auth/logout', { POST: logoutRoute }],
+    ['/user/profile', {
+      GET: ({ req }) => {
+        stats.profile++;
+        const user = requireUser(req);
+        return json(200, { id: user.id, email: user.email, name: user.name });
+      },
+    }],
+    ['/user/items', {
+      GET: ({ req }) => {
+        const user = requireUser(req);
+        const items = [1, 2, 3].map((n) => ({ id: n, owner: user.email, title: `${user.name} item ${n}` }));
+        return json(200, { user_id: user.id, items });
+      },
+    }],
+    ['/user/notes', {
+      GET: ({ req }) => {
+        const user = requireUser(req);
+        return json(200, { user_id: user.id, notes: store.listNotes(user.id) });
+      },
+      POST: ({ req, body }) => {
+        const user = requireUser(req);
+        if (typeof body.text !== 'string' || !body.text.trim() || body.text.length > 10_000) {
+          return json(400, { detail: 'text must be a non-empty string of at most 10000 characters', code: 'bad_request' });
+        }
+        const id = store.insertNote(user.id, body.text);
+        return json(201, { id, text: body.text, user_id: user.id });
+      },
+    }],
+    ['/public/ping', { GET: () => json(200, { ok: true, time: Date.now() }) }],
+  ]);
+
+  // Demo controls: unauthenticated, CSRF-exempt, only mounted when enabled.
+  function describeLogoutFault() {
+    const f = faults.get(LOGOUT_ROUTE);
+    if (!f || f.times <= 0) return { mode: 'none' };
+    const remaining = f.times === Infinity ? null : f.times;
+    if (f.mode === 'delay') return { mode: 'slow', delayMs: f.delayMs, remaining };
+    if (f.mode === 'status') return { mode: 'status', status: f.status, remaining };
+    return { mode: f.mode, remaining };
+  }
+
+  const demoRoutes = new Map([
+    ['/__demo/logout-fault', {
+      POST: ({ body }) => {
+        const { mode } = body;
+        if (mode === 'none') faults.delete(LOGOUT_ROUTE);
+        else if (mode === 'slow') {
+          const d = Number(body.delayMs);
+          const delayMs = Number.isFinite(d) && d >= 0 ? Math.min(d, 600_000) : 5000;
+          faults.set(LOGOUT_ROUTE, normaliseFault({ mode: 'delay', delayMs, times: 1 }));
+        } else if (mode === 'drop' || mode === 'hang') {
+          faults.set(LOGOUT_ROUTE, normaliseFault({ mode, times: 1 }));
+        } else {
+          return json(400, { detail: "mode must be 'none', 'slow', 'drop' or 'hang'", code: 'bad_request' });
+        }
+        return json(200, { ok: true, logoutFault: describeLogoutFault() });
+      },
+    }],
+    ['/__demo/state', {
+      GET: () => json(200, { stats: { ...stats }, logoutFault: describeLogoutFault() }),
+    }],
+  ]);
+
+  // ---- request pipeline --------------------------------------------------
+
+  function applyCors(req, res) {
+    const origin = req.headers.origin;
+    if (allowedOrigins.size) res.setHeader('Vary', 'Origin');
+    if (!origin || !(allowedOrigins.has(origin) || allowedOrigins.has('*'))) return;
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Access-Control-Expose-Headers', 'Retry-After, WWW-Authenticate');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+  }
+
+  function preflight(res) {
+    res.writeHead(204, { 'Cache-Control': 'no-store', 'Content-Length': 0 });
+    res.end();
+  }
+
+  // Returns true when the fault fully handled (or swallowed) the request.
+  async function applyFault(req, res, key) {
+    const f = faults.get(key);
+    if (!f || f.times <= 0) return false;
+    f.times -= 1;
+    if (f.times <= 0) faults.delete(key);
+    switch (f.mode) {
+      case 'hang':
+        return true; // never answered; close() destroys the socket
+      case 'drop':
+        req.socket.destroy();
+        return true;
+      case 'delay':
+        await sleep(f.delayMs);
+        return closed;
+      case 'status': {
+        if (typeof f.body === 'string') {
+          const payload = Buffer.from(f.body, 'utf8');
+          res.writeHead(f.status, {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Cache-Control': 'no-store',
+            'Content-Length': payload.length,
+            ...f.headers,
+          });
+          res.end(payload);
+        } else {
+          sendJson(res, f.status, f.body, f.headers);
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  async function handleApi(req, res, rawPath) {
+    const relPath = rawPath.slice(API_PREFIX.length) || '/';
+    const body = await readBody(req);
+    if (!body || closed) return;
+    requests.push({
+      method: req.method, path: relPath, url: req.url, headers: { ...req.headers }, body: body.text, at: Date.now(),
+    });
+    if (requests.length > REQUEST_LOG_CAP) requests.splice(0, requests.length - REQUEST_LOG_CAP);
+
+    if (await applyFault(req, res, `${req.method} ${relPath}`)) return;
+    if (req.method === 'OPTIONS') return preflight(res);
+    if (body.tooLarge) return sendJson(res, 413, { detail: 'Request body too large', code: 'payload_too_large' });
+
+    const isDemo = relPath.startsWith('/__demo/');
+    const unsafe = UNSAFE_METHODS.has(req.method);
+    // Checked before routing: every unsafe request outside the demo controls needs it.
+    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey)) {
+      return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
+    }
+    const route = isDemo ? (controls ? demoRoutes.get(relPath) : undefined) : routes.get(relPath);
+    if (!route) return sendJson(res, 404, { detail: 'Not found' });
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const handler = route[method];
+    if (!handler) {
+      return sendJson(res, 405, { detail: 'Method not allowed' }, { Allow: Object.keys(route).join(', ') });
+    }
+
+    let parsed = {};
+    if (unsafe) {
+      if (body.text.trim() !== '') {
+        try {
+          parsed = JSON.parse(body.text);
+        } catch {
+          return sendJson(res, 400, { detail: 'Malformed JSON body', code: 'bad_request' });
+        }
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          return sendJson(res, 400, { detail: 'JSON body must be an object', code: 'bad_request' });
+        }
+      }
+    }
+
+    let result;
+    try {
+      result = await handler({ req, body: parsed, ip: req.socket.remoteAddress || 'unknown' });
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      result = json(err.status, err.body, err.headers);
+    }
+    if (!result || closed) return;
+    sendJson(res, result.status, result.body, result.headers);
+  }
+
+  async function onRequest(req, res) {
+    const started = Date.now();
+    if (log) {
+      res.on('close', () => {
+        const status = res.writableFinished ? res.statusCode : 'aborted';
+        process.stdout.write(`${new Date(started).toISOString()} ${req.method} ${String(req.url).slice(0, 200)} ${status} ${Date.now() - started}ms\n`);
+      });
+    }
+    try {
+      applyCors(req, res);
+      const rawPath = requestPath(req.url);
+      if (rawPath === null) return sendJson(res, 400, { detail: 'Bad request target', code: 'bad_request' });
+      if (rawPath === API_PREFIX || rawPath.startsWith(API_PREFIX + '/')) {
+        await handleApi(req, res, rawPath);
+      } else if (req.method === 'OPTIONS') {
+        preflight(res);
+      } else {
+        await serveStatic(req, res, staticRoot, rawPath);
+      }
+    } catch (err) {
+      if (closed) {
+        res.destroy();
+        return;
+      }
+      if (log) process.stderr.write(`cleanslate server error: ${err && err.stack ? err.stack : err}\n`);
+      if (!res.headersSent) sendJson(res, 500, { detail: 'Internal server error' });
+      else res.destroy();
+    }
+  }
+
+  // ---- server lifecycle --------------------------------------------------
+
+  const server = http.createServer(onRequest);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (err, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    clearInterval(sweepTimer);
+    store.close();
+    throw err;
+  }
+
+  const boundPort = server.address().port;
+  const url = `http://127.0.0.1:${boundPort}`;
+
+  return {
+    url,
+    apiBase: url + API_PREFIX,
+    port: boundPort,
+    stats,
+    requests,
+    fault(routeKey, spec) {
+      faults.set(parseRouteKey(routeKey), normaliseFault(spec));
+    },
+    clearFaults() {
+      faults.clear();
+    },
+    rotateCsrfSecret() {
+      csrfKey = store.replaceSecret('csrf_secret');
+    },
+    close() {
+      if (!closing) {
+        closing = (async () => {
+          closed = true;
+          clearInterval(sweepTimer);
+          for (const t of timers) clearTimeout(t);
+          timers.clear();
+          const stopped = new Promise((resolve) => server.close(() => resolve()));
+          for (const socket of sockets) socket.destroy();
+          await stopped;
+          store.close();
+        })();
+      }
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Types for cleanslate: the promise API of the compiled session core.
+
+export type StorageMode = 'local' | 'session' | 'memory';
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface SessionOptions {
+  /** Absolute, or relative to location.origin. */
+  apiBase: string;
+  storage?: StorageMode;
+  logLevel?: LogLevel;
+  /** Upper bound on the backend logout notification (default 3000). */
+  logoutTimeoutMs?: number;
+  /** Upper bound on any other request (default 30000). */
+  requestTimeoutMs?: number;
+  /** Proactive refresh this long before the JWT `exp` (default 30). */
+  refreshLeewaySec?: number;
+  /** Largest auth-endpoint response accepted, in bytes (default 1 MiB). */
+  maxAuthResponseBytes?: number;
+  csrfHeader?: string;
+  endpoints?: { login?: string; refresh?: string; logout?: string; csrf?: string };
+}
+
+export interface User {
+  id: string | number;
+  email: string;
+  name?: string;
+  [key: string]: unknown;
+}
+
+export type LoginResult =
+  | { success: true; user: User }
+  | { success: false; error: string; code: string };
+
+export type LogoutResult =
+  | { success: true; backendNotified: boolean }
+  | { success: false; error: string; code: 'disposed' };
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  ok: boolean;
+  /** Parsed JSON when the body is JSON, else the text. */
+  data: T;
+  /** Response headers, names in lower case. */
+  headers: Record<string, string>;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type SessionErrorCode =
+  | 'network'
+  | 'timeout'
+  | 'session_changed'
+  | 'session_expired'
+  | 'bad_response'
+  | 'csrf_unavailable'
+  | 'disposed'
+  | 'invalid_argument'
+  | 'invalid_config'
+  | 'load_failed'
+  | 'unsupported_environment';
+
+export class SessionError extends Error {
+  readonly code: SessionErrorCode | string;
+  constructor(code: string, message?: string);
+}
+
+export interface Session {
+  login(email: string, password: string): Promise<LoginResult>;
+  logout(): Promise<LogoutResult>;
+  request<T = unknown>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  get<T = unknown>(path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  delete<T = unknown>(path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  post<T = unknown>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  put<T = unknown>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  patch<T = unknown>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  resetCsrfToken(): void;
+  resetApiState(): void;
+  isAuthenticated(): boolean;
+  readonly user: User | null;
+  dispose(): void;
+}
+
+export function createSession(options: SessionOptions): Promise<Session>;
+
+export interface AuthLoginDetail { timestamp: number; user: User }
+export interface AuthLogoutDetail { timestamp: number; reason: 'user' | 'expired' | 'remote' }
+export interface AuthRefreshDetail { timestamp: number }
+
+declare global {
+  interface WindowEventMap {
+    'auth:login': CustomEvent<AuthLoginDetail>;
+    'auth:logout': CustomEvent<AuthLogoutDetail>;
+    'auth:refresh': CustomEvent<AuthRefreshDetail>;
+  }
+}

@@ -1,0 +1,268 @@
+// The ES module entry: loads the compiled session core once, and turns its
+// callback API into the promise API of CONTRACT.md §2 (createSession,
+// Session, SessionError). The session logic itself lives in C++ (wasm/core).
+import CleanslateCore from 'cleanslate-core-glue';
+
+const MESSAGES = {
+  network: 'The request failed: network error',
+  timeout: 'The request timed out',
+  session_changed: 'The session changed while the request was in flight',
+  session_expired: 'The session expired: the refresh token was refused',
+  bad_response: 'The server response was not understood',
+  csrf_unavailable: 'No CSRF token could be obtained',
+  disposed: 'The session was disposed',
+  invalid_argument: 'Invalid argument',
+  invalid_config: 'Invalid options',
+  load_failed: 'The cleanslate module could not be loaded',
+  unsupported_environment: 'This environment lacks a required browser API',
+};
+
+export class SessionError extends Error {
+  constructor(code, message) {
+    super(message || MESSAGES[code] || code);
+    this.name = 'SessionError';
+    this.code = code;
+  }
+}
+
+const WASM_URL = new URL('./cleanslate.wasm', import.meta.url);
+let corePromise = null;
+
+async function compileWasm() {
+  const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
+  if (WASM_URL.protocol === 'file:' && isNode) {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(WASM_URL));
+  }
+  const response = await fetch(WASM_URL);
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${WASM_URL}`);
+  if (WebAssembly.compileStreaming && /application\/wasm/.test(response.headers.get('content-type') || '')) {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+function loadCore() {
+  if (!corePromise) {
+    corePromise = compileWasm().then(
+      (wasmModule) =>
+        new Promise((resolve, reject) => {
+          CleanslateCore({
+            instantiateWasm(imports, receive) {
+              WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule), reject);
+              return {};
+            },
+            print: (text) => console.log(text),
+            printErr: (text) => console.error(text),
+          }).then(resolve, reject);
+        }),
+    );
+    corePromise.catch(() => {
+      corePromise = null; // a later createSession() may try again
+    });
+  }
+  return corePromise;
+}
+
+function resolveApiBase(apiBase) {
+  if (typeof apiBase !== 'string' || apiBase === '') {
+    throw new SessionError('invalid_config', 'apiBase is required');
+  }
+  let base;
+  try {
+    const origin = globalThis.location && globalThis.location.origin !== 'null' ? globalThis.location.origin : undefined;
+    base = new URL(apiBase, origin);
+  } catch {
+    throw new SessionError('invalid_config', `apiBase must be an absolute URL or relative to location.origin: ${apiBase}`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new SessionError('invalid_config', 'apiBase must be an http(s) URL');
+  }
+  return base.href.replace(/\/+$/, '');
+}
+
+function parseHeaders(raw) {
+  const headers = {};
+  for (const line of raw.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return headers;
+}
+
+function parseData(body, contentType) {
+  if (body === '') return body;
+  if (/[/+]json\b/i.test(contentType) || (!contentType && /^\s*[[{]/.test(body))) {
+    try {
+      return JSON.parse(body);
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
+
+function headersToJson(headers) {
+  if (headers == null) return '';
+  const plain = {};
+  const entries = typeof headers.entries === 'function' && !Array.isArray(headers) ? headers.entries() : Object.entries(headers);
+  for (const [name, value] of entries) {
+    if (value === undefined || value === null) continue;
+    plain[name] = String(value);
+  }
+  return JSON.stringify(plain);
+}
+
+class Session {
+  #core;
+  #disposed = false;
+
+  constructor(core) {
+    this.#core = core;
+  }
+
+  get user() {
+    if (this.#disposed) return null;
+    try {
+      return JSON.parse(this.#core._user());
+    } catch {
+      return null;
+    }
+  }
+
+  isAuthenticated() {
+    return !this.#disposed && this.#core.isAuthenticated();
+  }
+
+  login(email, password) {
+    if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
+    if (typeof email !== 'string' || typeof password !== 'string') {
+      return Promise.resolve({ success: false, error: 'email and password must be strings', code: 'invalid_argument' });
+    }
+    return new Promise((resolve) => {
+      this.#core._login(email, password, (code, error, user) => {
+        resolve(code ? { success: false, error, code } : { success: true, user: JSON.parse(user) });
+      });
+    });
+  }
+
+  logout() {
+    if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
+    return new Promise((resolve) => {
+      this.#core.logout((backendNotified) => resolve({ success: true, backendNotified }));
+    });
+  }
+
+  request(method, path, options = {}) {
+    if (this.#disposed) return Promise.reject(new SessionError('disposed'));
+    if (typeof method !== 'string' || typeof path !== 'string') {
+      return Promise.reject(new SessionError('invalid_argument', 'method and path must be strings'));
+    }
+    const { body, headers } = options || {};
+    let text = '';
+    let hasBody = false;
+    let contentType = '';
+    if (body !== undefined && body !== null) {
+      hasBody = true;
+      if (typeof body === 'string') {
+        text = body;
+        contentType = 'text/plain;charset=UTF-8';
+      } else if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
+        text = body.toString();
+        contentType = 'application/x-www-form-urlencoded;charset=UTF-8';
+      } else {
+        try {
+          text = JSON.stringify(body);
+        } catch (error) {
+          return Promise.reject(new SessionError('invalid_argument', `body is not JSON-serialisable: ${error.message}`));
+        }
+        if (text === undefined) return Promise.reject(new SessionError('invalid_argument', 'body is not JSON-serialisable'));
+        contentType = 'application/json';
+      }
+    }
+    let headersJson;
+    try {
+      headersJson = headersToJson(headers);
+    } catch {
+      return Promise.reject(new SessionError('invalid_argument', 'headers must be an object of strings'));
+    }
+    return new Promise((resolve, reject) => {
+      this.#core._request(method, path, text, hasBody, contentType, headersJson, (code, status, responseBody, rawHeaders) => {
+        if (code) {
+          reject(new SessionError(code));
+          return;
+        }
+        const responseHeaders = parseHeaders(rawHeaders);
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          data: parseData(responseBody, responseHeaders['content-type'] || ''),
+          headers: responseHeaders,
+        });
+      });
+    });
+  }
+
+  get(path, options) {
+    return this.request('GET', path, options);
+  }
+  delete(path, options) {
+    return this.request('DELETE', path, options);
+  }
+  post(path, body, options) {
+    return this.request('POST', path, { ...options, body });
+  }
+  put(path, body, options) {
+    return this.request('PUT', path, { ...options, body });
+  }
+  patch(path, body, options) {
+    return this.request('PATCH', path, { ...options, body });
+  }
+
+  resetCsrfToken() {
+    if (!this.#disposed) this.#core.resetCsrfToken();
+  }
+
+  resetApiState() {
+    if (!this.#disposed) this.#core.resetApiState();
+  }
+
+  dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#core.dispose();
+    this.#core.delete();
+  }
+}
+
+export async function createSession(options = {}) {
+  if (options === null || typeof options !== 'object') {
+    throw new SessionError('invalid_config', 'createSession() takes an options object');
+  }
+  const config = { ...options, apiBase: resolveApiBase(options.apiBase) };
+  if (typeof globalThis.XMLHttpRequest !== 'function') {
+    throw new SessionError('unsupported_environment', 'XMLHttpRequest is not available on globalThis (in Node, install jsdom globals)');
+  }
+  let configJson;
+  try {
+    configJson = JSON.stringify(config);
+  } catch (error) {
+    throw new SessionError('invalid_config', `options must be JSON-serialisable: ${error.message}`);
+  }
+  let core;
+  try {
+    core = await loadCore();
+  } catch (error) {
+    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${error && error.message}`);
+  }
+  const session = new core.Session(configJson);
+  const problem = session._configError();
+  if (problem) {
+    session.delete();
+    throw new SessionError('invalid_config', problem);
+  }
+  return new Session(session);
+}
