@@ -307,6 +307,10 @@ async function signIn(email, password) {
       setStatus('Sign-in failed.', 'error');
       ui.password.select();
     }
+  } catch (err) {
+    // login() is specified to resolve for every HTTP or network failure; show anything else too.
+    setFieldError(ui.loginError, `Sign-in failed (${err?.code ?? err?.message ?? err}).`);
+    setStatus('Sign-in failed.', 'error');
   } finally {
     setLoginBusy(false);
   }

@@ -421,7 +421,11 @@ export async function startServer({
       case 'hang':
         return true; // never answered; close() destroys the socket
       case 'drop':
-        req.socket.destroy();
+        // A few bytes of a status line, then a reset: browsers retry a
+        // request whose reused connection closed before any byte arrived,
+        // but not one that got a broken response, so the client really sees
+        // a network failure.
+        req.socket.end('HTTP/1.1 5', () => req.socket.destroy());
         return true;
       case 'delay':
         await sleep(f.delayMs);

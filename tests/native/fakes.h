@@ -1,0 +1,269 @@
+// Deterministic fakes of the core's interfaces: a transport whose answers
+// the test releases one by one, a virtual clock, and recorders for storage,
+// events and log lines. They make every interleaving reproducible.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/config.h"
+#include "core/interfaces.h"
+#include "core/json.h"
+#include "core/session.h"
+#include "core/token_store.h"
+
+namespace cleanslate::testing {
+
+struct PendingRequest {
+  uint64_t handle;
+  HttpRequest request;
+  Transport::Done done;
+};
+
+class FakeTransport final : public Transport {
+ public:
+  uint64_t send(const HttpRequest& request, Done done) override {
+    const uint64_t handle = next_++;
+    sent.push_back(request);
+    if (autoReply) {
+      HttpResponse response = autoReply(request);
+      if (response.status != -1) {
+        done(std::move(response));
+        return handle;
+      }
+    }
+    pending.push_back({handle, request, std::move(done)});
+    return handle;
+  }
+  void abort(uint64_t handle) override {
+    aborted.push_back(handle);
+    pending.erase(std::remove_if(pending.begin(), pending.end(), [&](const PendingRequest& p) { return p.handle == handle; }),
+                  pending.end());
+  }
+
+  // Index of the first pending request whose URL ends with `suffix`, or -1.
+  int find(const std::string& suffix) const {
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      const std::string& url = pending[i].request.url;
+      if (url.size() >= suffix.size() && url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        return static_cast<int>(i);
+      }
+    }
+    return -1;
+  }
+  void reply(std::size_t index, int status, const std::string& body) {
+    PendingRequest p = std::move(pending.at(index));
+    pending.erase(pending.begin() + static_cast<long>(index));
+    HttpResponse response;
+    response.status = status;
+    response.body = body;
+    response.rawHeaders = "content-type: application/json\r\n";
+    p.done(std::move(response));
+  }
+  void fail(std::size_t index, TransportError error = TransportError::Network) {
+    PendingRequest p = std::move(pending.at(index));
+    pending.erase(pending.begin() + static_cast<long>(index));
+    HttpResponse response;
+    response.error = error;
+    p.done(std::move(response));
+  }
+  int findLast(const std::string& suffix) const {
+    for (int i = static_cast<int>(pending.size()) - 1; i >= 0; --i) {
+      const std::string& url = pending[static_cast<std::size_t>(i)].request.url;
+      if (url.size() >= suffix.size() && url.compare(url.size() - suffix.size(), suffix.size(), suffix) == 0) return i;
+    }
+    return -1;
+  }
+  bool replyToLast(const std::string& suffix, int status, const std::string& body) {
+    const int i = findLast(suffix);
+    if (i < 0) return false;
+    reply(static_cast<std::size_t>(i), status, body);
+    return true;
+  }
+  bool replyTo(const std::string& suffix, int status, const std::string& body) {
+    const int i = find(suffix);
+    if (i < 0) return false;
+    reply(static_cast<std::size_t>(i), status, body);
+    return true;
+  }
+  std::size_t count(const std::string& suffix) const {
+    return static_cast<std::size_t>(std::count_if(sent.begin(), sent.end(), [&](const HttpRequest& r) {
+      return r.url.size() >= suffix.size() && r.url.compare(r.url.size() - suffix.size(), suffix.size(), suffix) == 0;
+    }));
+  }
+
+  std::vector<HttpRequest> sent;
+  std::vector<PendingRequest> pending;
+  std::vector<uint64_t> aborted;
+  // When set, answers synchronously unless it returns status -1.
+  std::function<HttpResponse(const HttpRequest&)> autoReply;
+
+ private:
+  uint64_t next_ = 1;
+};
+
+class FakeStore final : public KeyValueStore {
+ public:
+  StoreStatus get(const std::string& key, std::string* value) override {
+    if (failReads) return StoreStatus::Failed;
+    const auto it = values.find(key);
+    if (it == values.end()) return StoreStatus::Missing;
+    *value = it->second;
+    return StoreStatus::Ok;
+  }
+  bool set(const std::string& key, const std::string& value) override {
+    if (failWrites) return false;
+    values[key] = value;
+    return true;
+  }
+  bool remove(const std::string& key) override {
+    values.erase(key);
+    return true;
+  }
+  std::string lastError() const override { return "QuotaExceededError"; }
+
+  std::map<std::string, std::string> values;
+  bool failReads = false;
+  bool failWrites = false;
+};
+
+class FakeEvents final : public EventSink {
+ public:
+  void dispatch(const std::string& name, const std::string& detailJson) override {
+    fired.emplace_back(name, detailJson);
+    if (onEvent) onEvent(name, detailJson);
+  }
+  std::vector<std::pair<std::string, std::string>> fired;
+  std::function<void(const std::string&, const std::string&)> onEvent;
+};
+
+class FakeScheduler final : public Scheduler {
+ public:
+  double nowMs() override { return now; }
+  uint64_t setTimer(double delayMs, Task task) override {
+    const uint64_t id = next_++;
+    timers[id] = {now + std::max(0.0, delayMs), std::move(task)};
+    return id;
+  }
+  void clearTimer(uint64_t id) override { timers.erase(id); }
+  // Runs every timer due within `ms`, in due order, moving the clock.
+  void advance(double ms) {
+    const double until = now + ms;
+    while (true) {
+      auto next = timers.end();
+      for (auto it = timers.begin(); it != timers.end(); ++it) {
+        if (it->second.first <= until && (next == timers.end() || it->second.first < next->second.first)) next = it;
+      }
+      if (next == timers.end()) break;
+      now = std::max(now, next->second.first);
+      Task task = std::move(next->second.second);
+      timers.erase(next);
+      task();
+    }
+    now = until;
+  }
+  // Runs the earliest timer, if any; returns whether one ran.
+  bool runNext() {
+    if (timers.empty()) return false;
+    auto next = timers.begin();
+    for (auto it = timers.begin(); it != timers.end(); ++it) {
+      if (it->second.first < next->second.first) next = it;
+    }
+    now = std::max(now, next->second.first);
+    Task task = std::move(next->second.second);
+    timers.erase(next);
+    task();
+    return true;
+  }
+
+  double now = 1.7e12;
+  std::map<uint64_t, std::pair<double, Task>> timers;
+
+ private:
+  uint64_t next_ = 1;
+};
+
+class FakeLog final : public LogSink {
+ public:
+  void write(LogLevel level, const std::string& line) override { lines.emplace_back(level, line); }
+  std::vector<std::string> texts() const {
+    std::vector<std::string> out;
+    for (const auto& l : lines) out.push_back(l.second);
+    return out;
+  }
+  std::vector<std::pair<LogLevel, std::string>> lines;
+};
+
+// base64url without padding.
+inline std::string b64url(const std::string& in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(table[(buffer >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(table[(buffer << (6 - bits)) & 63]);
+  return out;
+}
+
+inline std::string makeJwt(const std::string& payloadJson) {
+  return b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(payloadJson) + ".c2ln";
+}
+
+// One session wired to fakes, with helpers to drive the backend side.
+struct Harness {
+  FakeTransport transport;
+  FakeStore store;
+  FakeEvents events;
+  FakeScheduler scheduler;
+  FakeLog log;
+  std::unique_ptr<Session> session;
+  int tokenCounter = 0;
+
+  explicit Harness(const std::string& extraConfig = "") {
+    ConfigResult parsed = parseConfig(R"({"apiBase":"https://api.example.com/api/v1","logLevel":"debug")" +
+                                      extraConfig + "}");
+    REQUIRE_MESSAGE(parsed.error.empty(), parsed.error);
+    session = std::make_unique<Session>(parsed.config, Platform{&transport, &store, &events, &scheduler, &log});
+  }
+
+  std::string newAccess(const std::string& user, double ttlSec = 900) {
+    return makeJwt(R"({"sub":")" + user + R"(","n":)" + std::to_string(++tokenCounter) +
+                   R"(,"exp":)" + std::to_string(static_cast<long long>(scheduler.now / 1000 + ttlSec)) + "}");
+  }
+  std::string loginBody(const std::string& user, const std::string& access, const std::string& refresh) {
+    return R"({"access_token":")" + access + R"(","refresh_token":")" + refresh +
+           R"(","token_type":"bearer","expires_in":900,"user":{"id":")" + user + R"(","email":")" + user +
+           R"(@test.com"}})";
+  }
+  // Completes a login for `user` whose requests answer right away.
+  void loginAs(const std::string& user) {
+    bool done = false;
+    session->login(user + "@test.com", "pw", [&](const LoginOutcome& o) {
+      REQUIRE(o.success);
+      done = true;
+    });
+    REQUIRE(transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"csrf-)" + user + R"("})"));
+    REQUIRE(transport.replyToLast("/auth/login", 200, loginBody(user, newAccess(user), "refresh-" + user)));
+    REQUIRE(done);
+  }
+  static std::string header(const HttpRequest& r, const std::string& name) {
+    for (const auto& h : r.headers) {
+      if (h.first == name) return h.second;
+    }
+    return {};
+  }
+};
+
+}  // namespace cleanslate::testing
