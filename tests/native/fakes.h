@@ -30,6 +30,7 @@ class FakeTransport final : public Transport {
   uint64_t send(const HttpRequest& request, Done done) override {
     const uint64_t handle = next_++;
     sent.push_back(request);
+    if (onSend) onSend(request);
     if (autoReply) {
       HttpResponse response = autoReply(request);
       if (response.status != -1) {
@@ -100,6 +101,7 @@ class FakeTransport final : public Transport {
   std::vector<HttpRequest> sent;
   std::vector<PendingRequest> pending;
   std::vector<uint64_t> aborted;
+  std::function<void(const HttpRequest&)> onSend;
   // When set, answers synchronously unless it returns status -1.
   std::function<HttpResponse(const HttpRequest&)> autoReply;
 

@@ -1,0 +1,136 @@
+// Figures 3–5 in Node: per-request overhead against raw XMLHttpRequest,
+// refresh fan-in and logout latency, with jsdom globals and the reference
+// backend in its own process. Usage: node client.mjs '<json options>'
+import { performance } from 'node:perf_hooks';
+import { installDom } from '../lib/dom.mjs';
+import { startBackend } from '../lib/backend.mjs';
+import { report } from '../lib/child.mjs';
+import { DIST_ENTRY_URL } from '../lib/paths.mjs';
+
+const opts = JSON.parse(process.argv[2] || '{}');
+const USER = { email: 'userA@test.com', password: 'password' };
+const FAN_IN_TTL_SEC = 60;
+
+const backend = await startBackend({ accessTtlSec: FAN_IN_TTL_SEC });
+installDom(`${backend.url}/`);
+const { createSession } = await import(DIST_ENTRY_URL);
+const result = { backendPid: backend.pid };
+
+async function loggedIn(options = {}) {
+  const session = await createSession({ apiBase: backend.apiBase, ...options });
+  const r = await session.login(USER.email, USER.password);
+  if (!r.success) throw new Error(`login failed: ${r.code} ${r.error}`);
+  return session;
+}
+
+// ---- 3. per-request overhead --------------------------------------------
+
+// What a hand-written client sends for the same call: the same headers, and
+// the JSON body parsed.
+function rawGet(url, token) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('GET', url);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+    xhr.setRequestHeader('Pragma', 'no-cache');
+    xhr.setRequestHeader('Expires', '0');
+    xhr.onload = () => resolve({ status: xhr.status, data: JSON.parse(xhr.responseText) });
+    xhr.onerror = () => reject(new Error('network'));
+    xhr.send();
+  });
+}
+
+async function overhead({ rounds, perBlock, warmup }) {
+  const session = await loggedIn();
+  const token = localStorage.getItem('access_token');
+  const url = `${backend.apiBase}/user/profile`;
+  let bad = 0;
+  const runSession = async (n) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) if ((await session.get('/user/profile')).status !== 200) bad++;
+    return performance.now() - t0;
+  };
+  const runRaw = async (n) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) if ((await rawGet(url, token)).status !== 200) bad++;
+    return performance.now() - t0;
+  };
+  await runSession(warmup);
+  await runRaw(warmup);
+  const sessionMs = [];
+  const rawMs = [];
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which goes first so drift in machine load hits both.
+    if (r % 2 === 0) {
+      sessionMs.push(await runSession(perBlock));
+      rawMs.push(await runRaw(perBlock));
+    } else {
+      rawMs.push(await runRaw(perBlock));
+      sessionMs.push(await runSession(perBlock));
+    }
+  }
+  session.dispose();
+  return { rounds, perBlock, warmup, sessionMs, rawMs, nonOk: bad };
+}
+
+// ---- 4. refresh fan-in -----------------------------------------------------
+
+async function fanIn({ samples, concurrency }) {
+  const session = await loggedIn({ refreshLeewaySec: 0 });
+  const out = [];
+  for (let s = 0; s < samples; s++) {
+    // Past the access token's exp on the backend; the client's clock is untouched,
+    // so its proactive refresh does not race the 401s.
+    await backend.advanceClock((FAN_IN_TTL_SEC + 5) * 1000);
+    const before = await backend.stats();
+    const t0 = performance.now();
+    const settled = await Promise.allSettled(Array.from({ length: concurrency }, () => session.get('/user/profile')));
+    const ms = performance.now() - t0;
+    const after = await backend.stats();
+    out.push({
+      ms,
+      refreshes: after.refresh - before.refresh,
+      profileHits: after.profile - before.profile,
+      ok: settled.filter((x) => x.status === 'fulfilled' && x.value.status === 200).length,
+      failed: settled.filter((x) => x.status !== 'fulfilled' || x.value.status !== 200)
+        .slice(0, 3).map((x) => (x.status === 'fulfilled' ? x.value.status : x.reason.code)),
+    });
+  }
+  session.dispose();
+  return { samples: out, concurrency };
+}
+
+// ---- 5. logout latency -------------------------------------------------------
+
+async function logoutLatency({ samples, timeoutMs }) {
+  await backend.fault('POST /auth/logout', { mode: 'hang' });
+  const session = await createSession({ apiBase: backend.apiBase, logoutTimeoutMs: timeoutMs });
+  let eventAt = NaN;
+  const onLogout = () => { eventAt = performance.now(); };
+  globalThis.addEventListener('auth:logout', onLogout);
+  const out = [];
+  for (let s = 0; s < samples; s++) {
+    const r = await session.login(USER.email, USER.password);
+    if (!r.success) throw new Error(`login failed: ${r.code}`);
+    eventAt = NaN;
+    const t0 = performance.now();
+    const res = await session.logout();
+    const t1 = performance.now();
+    out.push({ eventMs: eventAt - t0, resolveMs: t1 - t0, backendNotified: res.backendNotified, success: res.success });
+  }
+  globalThis.removeEventListener('auth:logout', onLogout);
+  session.dispose();
+  await backend.clearFaults();
+  return { timeoutMs, samples: out };
+}
+
+try {
+  if (opts.overhead) result.overhead = await overhead(opts.overhead);
+  if (opts.fanIn) result.fanIn = await fanIn(opts.fanIn);
+  if (opts.logout) result.logout = await logoutLatency(opts.logout);
+} finally {
+  await backend.close();
+}
+report(result);
+process.exit(0);
