@@ -1,0 +1,238 @@
+// cleanslate benchmark (`npm run bench`): size, cold start, per-request
+// overhead, refresh fan-in, logout latency and memory. Prints one table and
+// writes bench/results.json with every raw sample. Nothing here asserts: the
+// table says which targets are met. See bench/README.md for the method.
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startBackend } from './lib/backend.mjs';
+import { runBrowser } from './lib/browser.mjs';
+import { runChild } from './lib/child.mjs';
+import { BENCH_DIR, DIST_DIR, ROOT, childScript } from './lib/paths.mjs';
+import { SIZE_ANCHORS, measureSize } from './lib/size.mjs';
+import { summarize } from './lib/stats.mjs';
+import { fmt, renderTable, row } from './lib/table.mjs';
+
+// Repeat counts, chosen so the whole run stays near 3 minutes on 2 cores.
+const PLAN = {
+  coldNodeSamples: 9,
+  coldBrowserSamples: 7,
+  overhead: { rounds: 5, perBlock: 200, warmup: 50 },
+  browserOverhead: { rounds: 5, perBlock: 100, warmup: 20 },
+  fanIn: { samples: 7, concurrency: 100 },
+  logout: { samples: 50, timeoutMs: 300 },
+  memory: { firstCheckpoint: 100, maxCycles: 10_000, budgetMs: 80_000 },
+};
+
+const TARGETS = {
+  sizeGzipBytes: 17_000,
+  coldCreateSessionMs: 15,
+  overheadRatio: 0.9,
+  fanInRefreshes: 1,
+  logoutEventMs: 1,
+  logoutOverrunMs: 50,
+  wasmGrowthBytes: 64 * 1024,
+};
+
+const started = performance.now();
+const progress = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+function distFingerprint() {
+  const hash = createHash('sha256');
+  for (const f of ['cleanslate.mjs', 'cleanslate.wasm']) {
+    const p = join(DIST_DIR, f);
+    hash.update(existsSync(p) ? readFileSync(p) : Buffer.alloc(0));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+if (!existsSync(join(DIST_DIR, 'cleanslate.mjs')) || !existsSync(join(DIST_DIR, 'cleanslate.wasm'))) {
+  progress('web/dist is missing: building');
+  const built = spawnSync('bash', [join(ROOT, 'scripts', 'build.sh')], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status || 1);
+}
+
+let gitCommit = null;
+try {
+  gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch { /* not a git checkout */ }
+
+const results = {
+  when: new Date().toISOString(),
+  gitCommit,
+  distFingerprint: distFingerprint(),
+  node: process.version,
+  cpus: cpus().length,
+  loadAverageAtStart: loadavg(),
+  plan: PLAN,
+  targets: TARGETS,
+};
+
+// ---- 1. size ------------------------------------------------------------------
+progress('size');
+results.size = measureSize();
+
+// ---- 2. cold start in Node ------------------------------------------------------
+progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`);
+{
+  const backend = await startBackend();
+  const samples = [];
+  try {
+    for (let i = 0; i < PLAN.coldNodeSamples; i++) samples.push(await runChild(childScript('cold-node.mjs'), [backend.url]));
+  } finally {
+    await backend.close();
+  }
+  results.coldNode = { samples };
+}
+
+// ---- 2 + 3. Chromium -------------------------------------------------------------
+progress('Chromium: cold start and per-request overhead');
+try {
+  results.browser = await runBrowser({ coldSamples: PLAN.coldBrowserSamples, overhead: PLAN.browserOverhead });
+} catch (error) {
+  results.browser = { skipped: String(error && error.message ? error.message : error).split('\n')[0] };
+}
+
+// ---- 3, 4, 5. jsdom client ---------------------------------------------------------
+progress('Node/jsdom: per-request overhead, refresh fan-in, logout latency');
+results.client = await runChild(childScript('client.mjs'), [JSON.stringify({
+  overhead: PLAN.overhead, fanIn: PLAN.fanIn, logout: PLAN.logout,
+})]);
+
+// ---- 6. memory --------------------------------------------------------------------
+progress(`memory (login → request → logout cycles, up to ${PLAN.memory.budgetMs / 1000} s)`);
+results.memory = await runChild(childScript('memory.mjs'), [JSON.stringify(PLAN.memory)], { nodeArgs: ['--expose-gc'] });
+
+results.totalMs = performance.now() - started;
+results.loadAverageAtEnd = loadavg();
+results.distChangedDuringRun = distFingerprint() !== results.distFingerprint;
+
+// ---- table ------------------------------------------------------------------------
+const rows = [];
+const T = TARGETS;
+
+{
+  const F = '1 size';
+  const { files, total } = results.size;
+  for (const f of files) {
+    rows.push(row(F, `${f.file} raw`, f.raw, 'B'));
+    rows.push(row(F, `${f.file} gzip -9`, f.gzip, 'B'));
+    rows.push(row(F, `${f.file} brotli q11`, f.brotli, 'B'));
+  }
+  rows.push(row(F, 'total raw', total.raw, 'B'));
+  rows.push(row(F, `total gzip -9 (${fmt(total.gzip, 'KB')})`, total.gzip, 'B',
+    { target: `≤ ${fmt(T.sizeGzipBytes, 'KB')}`, met: total.gzip <= T.sizeGzipBytes }));
+  rows.push(row(F, `total brotli q11 (${fmt(total.brotli, 'KB')})`, total.brotli, 'B'));
+  for (const a of SIZE_ANCHORS) {
+    rows.push(row(F, `gzip total ÷ ${a.name} (reference: ${a.gzipKB} KB)`, total.gzip / (a.gzipKB * 1000), 'x'));
+  }
+}
+
+{
+  const F = '2 cold start';
+  const s = results.coldNode.samples;
+  rows.push(row(F, 'Node: import of the module', summarize(s.map((x) => x.importMs)), 'ms'));
+  const cs = summarize(s.map((x) => x.createSessionMs));
+  rows.push(row(F, 'Node: first createSession() (wasm load)', cs, 'ms',
+    { target: `≤ ${T.coldCreateSessionMs} ms`, met: cs.median <= T.coldCreateSessionMs }));
+  rows.push(row(F, 'Node: import + createSession()', summarize(s.map((x) => x.totalMs)), 'ms'));
+  const b = results.browser;
+  if (b && b.cold && b.cold.length) {
+    rows.push(row(F, 'Chromium: navigation start → module imported', summarize(b.cold.map((x) => x.imported)), 'ms'));
+    rows.push(row(F, 'Chromium: first createSession()', summarize(b.cold.map((x) => x.ready - x.imported)), 'ms'));
+    rows.push(row(F, 'Chromium: navigation start → session ready', summarize(b.cold.map((x) => x.ready)), 'ms'));
+  } else {
+    rows.push({ figure: F, measure: `Chromium: skipped (${b && b.skipped})`, median: '—', range: '—', n: '0', target: '', met: '' });
+  }
+}
+
+function overheadRows(F, label, o) {
+  const n = o.perBlock;
+  const sessionRps = o.sessionMs.map((ms) => (n * 1000) / ms);
+  const rawRps = o.rawMs.map((ms) => (n * 1000) / ms);
+  const ratios = o.sessionMs.map((ms, i) => o.rawMs[i] / ms);
+  const addedUs = o.sessionMs.map((ms, i) => ((ms - o.rawMs[i]) * 1000) / n);
+  const ratio = summarize(ratios);
+  rows.push(row(F, `${label}: session.get() throughput`, summarize(sessionRps), 'req/s'));
+  rows.push(row(F, `${label}: raw XMLHttpRequest throughput`, summarize(rawRps), 'req/s'));
+  rows.push(row(F, `${label}: ratio session / raw (per round)`, ratio, 'ratio',
+    { target: `≥ ${T.overheadRatio.toFixed(2)}`, met: ratio.median >= T.overheadRatio }));
+  rows.push(row(F, `${label}: time added per request`, summarize(addedUs), 'µs'));
+  if (o.nonOk) rows.push(row(F, `${label}: responses other than 200`, o.nonOk, 'count'));
+}
+
+{
+  const F = '3 per-request';
+  const o = results.client.overhead;
+  overheadRows(F, `Node/jsdom (${o.rounds}×${o.perBlock} each)`, o);
+  const b = results.browser;
+  if (b && b.overhead) overheadRows(F, `Chromium (${b.overhead.rounds}×${b.overhead.perBlock} each)`, b.overhead);
+}
+
+{
+  const F = '4 refresh fan-in';
+  const f = results.client.fanIn;
+  const refreshes = summarize(f.samples.map((x) => x.refreshes));
+  rows.push(row(F, `POST /auth/refresh per ${f.concurrency} concurrent expired GETs`, refreshes, 'count',
+    { target: `= ${T.fanInRefreshes} (every sample)`, met: refreshes.min === T.fanInRefreshes && refreshes.max === T.fanInRefreshes }));
+  rows.push(row(F, `time until all ${f.concurrency} settled`, summarize(f.samples.map((x) => x.ms)), 'ms'));
+  rows.push(row(F, `GETs answered 200 (of ${f.concurrency})`, summarize(f.samples.map((x) => x.ok)), 'count'));
+}
+
+{
+  const F = '5 logout';
+  const l = results.client.logout;
+  const ev = summarize(l.samples.map((x) => x.eventMs));
+  rows.push(row(F, 'logout() call → auth:logout event (backend hanging)', ev, 'ms',
+    { target: `≤ ${T.logoutEventMs} ms`, met: ev.median <= T.logoutEventMs }));
+  rows.push(row(F, `logout() resolved (logoutTimeoutMs ${l.timeoutMs})`, summarize(l.samples.map((x) => x.resolveMs)), 'ms'));
+  const over = summarize(l.samples.map((x) => x.resolveMs - l.timeoutMs));
+  rows.push(row(F, 'resolution − logoutTimeoutMs', over, 'ms',
+    { target: `≤ ${T.logoutOverrunMs} ms (every sample)`, met: over.max <= T.logoutOverrunMs }));
+}
+
+{
+  const F = '6 memory';
+  const m = results.memory;
+  const first = m.checkpoints.find((c) => c.cycles === m.options.firstCheckpoint);
+  const last = m.checkpoints[m.checkpoints.length - 1];
+  const N = last.cycles;
+  const capNote = m.capped
+    ? `capped: ${m.options.maxCycles.toLocaleString('en-US')} would take ~${Math.round(m.projectedFullMs / 1000)} s at ${m.msPerCycle.toFixed(0)} ms/cycle`
+    : 'not capped';
+  rows.push({ figure: F, measure: `cycles run: ${N.toLocaleString('en-US')} (${capNote})`, median: '', range: '', n: '', target: '', met: '' });
+  const diff = (k) => last[k].median - first[k].median;
+  const wasmGrowth = diff('wasmBytes');
+  rows.push(row(F, `wasm memory (buffer byteLength) after ${first.cycles}`, first.wasmBytes, 'B'));
+  rows.push(row(F, `wasm memory (buffer byteLength) after ${N}`, last.wasmBytes, 'B'));
+  rows.push(row(F, `wasm memory growth ${first.cycles} → ${N}`, wasmGrowth, 'B',
+    { target: '≤ 64 KiB (65,536 B)', met: wasmGrowth <= T.wasmGrowthBytes }));
+  const topGrowth = diff('wasmHeapTop');
+  rows.push(row(F, `wasm heap high-water (top used byte) after ${first.cycles}`, first.wasmHeapTop, 'B'));
+  rows.push(row(F, `wasm heap high-water growth ${first.cycles} → ${N}`, topGrowth, 'B',
+    { target: '≤ 64 KiB (65,536 B)', met: topGrowth <= T.wasmGrowthBytes }));
+  rows.push(row(F, `JS heapUsed after gc, after ${first.cycles}`, first.heapUsed, 'B'));
+  rows.push(row(F, `JS heapUsed after gc, after ${N}`, last.heapUsed, 'B'));
+  const heapGrowth = diff('heapUsed');
+  rows.push(row(F, `JS heapUsed growth ${first.cycles} → ${N} (${Math.round(heapGrowth / Math.max(1, N - first.cycles))} B/cycle)`, heapGrowth, 'B'));
+  rows.push(row(F, `RSS growth ${first.cycles} → ${N}`, diff('rss'), 'B'));
+  if (m.failures) rows.push(row(F, 'failed steps (login/GET/logout)', m.failures, 'count'));
+}
+
+const table = renderTable(rows);
+const notes = [
+  `1 KB = 1000 B. Reference sizes are fixed numbers measured elsewhere (esbuild --bundle --minify + gzip -9), JS only.`,
+  `Memory rows: median of ${results.memory.options.reads} reads after gc() at each checkpoint (one run); growth compares medians.`,
+  `Node ${results.node}, ${results.cpus} CPUs, ${results.browser && results.browser.version ? `Chromium ${results.browser.version}, ` : ''}` +
+    `load average ${results.loadAverageAtStart[0].toFixed(2)} at start, ${results.loadAverageAtEnd[0].toFixed(2)} at end.`,
+  `Total runtime ${(results.totalMs / 1000).toFixed(1)} s.` +
+    (results.distChangedDuringRun ? ' WARNING: web/dist changed during the run; figures may mix two builds.' : ''),
+];
+process.stdout.write(`${table}\n\n${notes.join('\n')}\n`);
+
+results.table = table;
+writeFileSync(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+progress('wrote bench/results.json');

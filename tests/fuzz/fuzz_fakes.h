@@ -1,0 +1,183 @@
+// Deterministic fakes of the core's interfaces for the session fuzzer (the
+// same shape as tests/native/fakes.h, without doctest): a transport whose
+// answers the script releases, a virtual clock, a key-value store that can be
+// made to fail, and event/log sinks. They check the interface contracts the
+// core must keep on its side (timer delays, request headers) and hand every
+// sent request to an observer.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/interfaces.h"
+#include "fuzz_check.h"
+
+namespace fuzzfakes {
+
+using namespace cleanslate;
+
+struct PendingRequest {
+  uint64_t handle;
+  HttpRequest request;
+  Transport::Done done;
+};
+
+class FakeTransport final : public Transport {
+ public:
+  uint64_t send(const HttpRequest& request, Done done) override {
+    const uint64_t handle = next_++;
+    ++sentCount;
+    if (onSend) onSend(request);
+    if (!syncAnswers.empty()) {
+      // The interface allows `done` to run before send() returns.
+      HttpResponse response = std::move(syncAnswers.front());
+      syncAnswers.pop_front();
+      if (onAnswer) onAnswer(request, response);
+      done(std::move(response));
+      return handle;
+    }
+    pending.push_back({handle, request, std::move(done)});
+    return handle;
+  }
+  void abort(uint64_t handle) override {
+    // After abort(handle) that request's `done` never runs.
+    pending.erase(std::remove_if(pending.begin(), pending.end(),
+                                 [&](const PendingRequest& p) { return p.handle == handle; }),
+                  pending.end());
+  }
+  // Answers pending[index] (removed first, as a real transport would).
+  void answer(std::size_t index, HttpResponse response) {
+    PendingRequest p = std::move(pending.at(index));
+    pending.erase(pending.begin() + static_cast<long>(index));
+    if (onAnswer) onAnswer(p.request, response);
+    p.done(std::move(response));
+  }
+
+  std::vector<PendingRequest> pending;
+  std::deque<HttpResponse> syncAnswers;
+  std::size_t sentCount = 0;
+  std::function<void(const HttpRequest&)> onSend;
+  std::function<void(const HttpRequest&, const HttpResponse&)> onAnswer;
+
+ private:
+  uint64_t next_ = 1;
+};
+
+class FakeStore final : public KeyValueStore {
+ public:
+  StoreStatus get(const std::string& key, std::string* value) override {
+    if (failReads) return StoreStatus::Failed;
+    const auto it = values.find(key);
+    if (it == values.end()) return StoreStatus::Missing;
+    *value = it->second;
+    return StoreStatus::Ok;
+  }
+  bool set(const std::string& key, const std::string& value) override {
+    if (failWrites) return false;
+    values[key] = value;
+    return true;
+  }
+  bool remove(const std::string& key) override {
+    values.erase(key);
+    return true;
+  }
+  std::string lastError() const override { return "QuotaExceededError"; }
+
+  std::map<std::string, std::string> values;
+  bool failReads = false;
+  bool failWrites = false;
+};
+
+class FakeEvents final : public EventSink {
+ public:
+  void dispatch(const std::string& name, const std::string& detailJson) override {
+    if (onEvent) onEvent(name, detailJson);
+  }
+  std::function<void(const std::string&, const std::string&)> onEvent;
+};
+
+class FakeScheduler final : public Scheduler {
+ public:
+  double nowMs() override { return now; }
+  uint64_t setTimer(double delayMs, Task task) override {
+    // What setTimeout can honour: a finite delay within 0 .. 2^31-1 ms.
+    FUZZ_CHECK(std::isfinite(delayMs) && delayMs >= 0 && delayMs <= 2147483647.0,
+               "setTimer with delay " + std::to_string(delayMs));
+    const uint64_t id = next_++;
+    timers[id] = {now + delayMs, std::move(task)};
+    return id;
+  }
+  void clearTimer(uint64_t id) override { timers.erase(id); }
+  // Runs every timer due within `ms`, in due order, moving the clock.
+  void advance(double ms) {
+    const double until = now + ms;
+    std::size_t ran = 0;
+    while (true) {
+      auto next = timers.end();
+      for (auto it = timers.begin(); it != timers.end(); ++it) {
+        if (it->second.first <= until && (next == timers.end() || it->second.first < next->second.first)) next = it;
+      }
+      if (next == timers.end()) break;
+      FUZZ_CHECK(++ran < 100000, "timers keep re-arming without the clock moving on");
+      now = std::max(now, next->second.first);
+      Task task = std::move(next->second.second);
+      timers.erase(next);
+      task();
+    }
+    now = until;
+  }
+  // Runs the earliest timer, if any.
+  void runNext() {
+    if (timers.empty()) return;
+    auto next = timers.begin();
+    for (auto it = timers.begin(); it != timers.end(); ++it) {
+      if (it->second.first < next->second.first) next = it;
+    }
+    now = std::max(now, next->second.first);
+    Task task = std::move(next->second.second);
+    timers.erase(next);
+    task();
+  }
+
+  double now = 1.7e12;
+  std::map<uint64_t, std::pair<double, Task>> timers;
+
+ private:
+  uint64_t next_ = 1;
+};
+
+class FakeLog final : public LogSink {
+ public:
+  void write(LogLevel, const std::string& line) override { lines += line.size(); }
+  std::size_t lines = 0;
+};
+
+// base64url without padding.
+inline std::string b64url(const std::string& in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(table[(buffer >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(table[(buffer << (6 - bits)) & 63]);
+  return out;
+}
+
+inline std::string makeJwt(const std::string& payloadJson) {
+  return b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(payloadJson) + ".c2ln";
+}
+
+}  // namespace fuzzfakes
