@@ -13,18 +13,20 @@ import { runBrowser } from './lib/browser.mjs';
 import { runChild } from './lib/child.mjs';
 import { BENCH_DIR, DIST_DIR, ROOT, childScript } from './lib/paths.mjs';
 import { SIZE_ANCHORS, measureSize } from './lib/size.mjs';
-import { summarize } from './lib/stats.mjs';
+import { slope, summarize } from './lib/stats.mjs';
 import { fmt, renderTable, row } from './lib/table.mjs';
 
 // Repeat counts, chosen so the whole run stays near 3 minutes on 2 cores.
 const PLAN = {
-  coldNodeSamples: 9,
-  coldBrowserSamples: 7,
-  overhead: { rounds: 5, perBlock: 200, warmup: 50 },
-  browserOverhead: { rounds: 5, perBlock: 100, warmup: 20 },
+  coldNodeSamples: 7,
+  coldBrowserSamples: 5,
+  // Many short alternating blocks, so load changes on the machine hit both sides.
+  overhead: { rounds: 10, perBlock: 100, chunk: 10, warmup: 50 },
+  browserOverhead: { rounds: 10, perBlock: 50, chunk: 10, warmup: 20 },
+  inMemory: { rounds: 10, perBlock: 500, chunk: 50, warmup: 2000 },
   fanIn: { samples: 7, concurrency: 100 },
   logout: { samples: 50, timeoutMs: 300 },
-  memory: { firstCheckpoint: 100, maxCycles: 10_000, budgetMs: 80_000 },
+  memory: { firstCheckpoint: 100, step: 100, maxCycles: 10_000, budgetMs: 80_000 },
 };
 
 const TARGETS = {
@@ -38,7 +40,17 @@ const TARGETS = {
 };
 
 const started = performance.now();
-const progress = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const sectionMs = {};
+let sectionName = null;
+let sectionStart = 0;
+// Logs the next section to stderr and keeps how long the previous one took.
+const progress = (msg, name) => {
+  const now = performance.now();
+  if (sectionName) sectionMs[sectionName] = now - sectionStart;
+  sectionName = name || null;
+  sectionStart = now;
+  process.stderr.write(`bench: ${msg}\n`);
+};
 
 function distFingerprint() {
   const hash = createHash('sha256');
@@ -72,11 +84,11 @@ const results = {
 };
 
 // ---- 1. size ------------------------------------------------------------------
-progress('size');
+progress('size', 'size');
 results.size = measureSize();
 
 // ---- 2. cold start in Node ------------------------------------------------------
-progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`);
+progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`, 'coldNode');
 {
   const backend = await startBackend();
   const samples = [];
@@ -89,7 +101,7 @@ progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`);
 }
 
 // ---- 2 + 3. Chromium -------------------------------------------------------------
-progress('Chromium: cold start and per-request overhead');
+progress('Chromium: cold start and per-request overhead', 'browser');
 try {
   results.browser = await runBrowser({ coldSamples: PLAN.coldBrowserSamples, overhead: PLAN.browserOverhead });
 } catch (error) {
@@ -97,15 +109,21 @@ try {
 }
 
 // ---- 3, 4, 5. jsdom client ---------------------------------------------------------
-progress('Node/jsdom: per-request overhead, refresh fan-in, logout latency');
+progress('Node/jsdom: per-request overhead, refresh fan-in, logout latency', 'client');
 results.client = await runChild(childScript('client.mjs'), [JSON.stringify({
   overhead: PLAN.overhead, fanIn: PLAN.fanIn, logout: PLAN.logout,
 })]);
 
+// ---- 3. library CPU per request (in-memory XMLHttpRequest) ------------------------
+progress('Node: per-request CPU over an in-memory XMLHttpRequest', 'inMemory');
+results.inMemory = await runChild(childScript('inmemory.mjs'), [JSON.stringify(PLAN.inMemory)]);
+
 // ---- 6. memory --------------------------------------------------------------------
-progress(`memory (login → request → logout cycles, up to ${PLAN.memory.budgetMs / 1000} s)`);
+progress(`memory (login → request → logout cycles, up to ${PLAN.memory.budgetMs / 1000} s)`, 'memory');
 results.memory = await runChild(childScript('memory.mjs'), [JSON.stringify(PLAN.memory)], { nodeArgs: ['--expose-gc'] });
 
+progress('table');
+results.sectionMs = sectionMs;
 results.totalMs = performance.now() - started;
 results.loadAverageAtEnd = loadavg();
 results.distChangedDuringRun = distFingerprint() !== results.distFingerprint;
@@ -127,7 +145,7 @@ const T = TARGETS;
     { target: `≤ ${fmt(T.sizeGzipBytes, 'KB')}`, met: total.gzip <= T.sizeGzipBytes }));
   rows.push(row(F, `total brotli q11 (${fmt(total.brotli, 'KB')})`, total.brotli, 'B'));
   for (const a of SIZE_ANCHORS) {
-    rows.push(row(F, `gzip total ÷ ${a.name} (reference: ${a.gzipKB} KB)`, total.gzip / (a.gzipKB * 1000), 'x'));
+    rows.push(row(F, `gzip total ÷ ${a.name} (ref. ${a.gzipKB} KB)`, total.gzip / (a.gzipKB * 1000), 'x'));
   }
 }
 
@@ -141,8 +159,9 @@ const T = TARGETS;
   rows.push(row(F, 'Node: import + createSession()', summarize(s.map((x) => x.totalMs)), 'ms'));
   const b = results.browser;
   if (b && b.cold && b.cold.length) {
-    rows.push(row(F, 'Chromium: navigation start → module imported', summarize(b.cold.map((x) => x.imported)), 'ms'));
-    rows.push(row(F, 'Chromium: first createSession()', summarize(b.cold.map((x) => x.ready - x.imported)), 'ms'));
+    rows.push(row(F, 'Chromium: navigation start → page script runs', summarize(b.cold.map((x) => x.importStart)), 'ms'));
+    rows.push(row(F, 'Chromium: import of the module', summarize(b.cold.map((x) => x.imported - x.importStart)), 'ms'));
+    rows.push(row(F, 'Chromium: first createSession() (wasm load)', summarize(b.cold.map((x) => x.ready - x.imported)), 'ms'));
     rows.push(row(F, 'Chromium: navigation start → session ready', summarize(b.cold.map((x) => x.ready)), 'ms'));
   } else {
     rows.push({ figure: F, measure: `Chromium: skipped (${b && b.skipped})`, median: '—', range: '—', n: '0', target: '', met: '' });
@@ -158,7 +177,7 @@ function overheadRows(F, label, o) {
   const ratio = summarize(ratios);
   rows.push(row(F, `${label}: session.get() throughput`, summarize(sessionRps), 'req/s'));
   rows.push(row(F, `${label}: raw XMLHttpRequest throughput`, summarize(rawRps), 'req/s'));
-  rows.push(row(F, `${label}: ratio session / raw (per round)`, ratio, 'ratio',
+  rows.push(row(F, `${label}: throughput ratio session / raw`, ratio, 'ratio',
     { target: `≥ ${T.overheadRatio.toFixed(2)}`, met: ratio.median >= T.overheadRatio }));
   rows.push(row(F, `${label}: time added per request`, summarize(addedUs), 'µs'));
   if (o.nonOk) rows.push(row(F, `${label}: responses other than 200`, o.nonOk, 'count'));
@@ -167,9 +186,14 @@ function overheadRows(F, label, o) {
 {
   const F = '3 per-request';
   const o = results.client.overhead;
-  overheadRows(F, `Node/jsdom (${o.rounds}×${o.perBlock} each)`, o);
+  overheadRows(F, 'jsdom', o);
   const b = results.browser;
-  if (b && b.overhead) overheadRows(F, `Chromium (${b.overhead.rounds}×${b.overhead.perBlock} each)`, b.overhead);
+  if (b && b.overhead) overheadRows(F, 'Chromium', b.overhead);
+  const im = results.inMemory;
+  const perReq = (list) => list.map((ms) => (ms * 1000) / im.perBlock);
+  rows.push(row(F, 'in-memory XHR: session.get() CPU per request', summarize(perReq(im.sessionMs)), 'µs'));
+  rows.push(row(F, 'in-memory XHR: raw XHR CPU per request', summarize(perReq(im.rawMs)), 'µs'));
+  rows.push(row(F, 'in-memory XHR: library cost per request', summarize(im.sessionMs.map((ms, i) => ((ms - im.rawMs[i]) * 1000) / im.perBlock)), 'µs'));
 }
 
 {
@@ -201,7 +225,7 @@ function overheadRows(F, label, o) {
   const last = m.checkpoints[m.checkpoints.length - 1];
   const N = last.cycles;
   const capNote = m.capped
-    ? `capped: ${m.options.maxCycles.toLocaleString('en-US')} would take ~${Math.round(m.projectedFullMs / 1000)} s at ${m.msPerCycle.toFixed(0)} ms/cycle`
+    ? `capped to fit ${m.options.budgetMs / 1000} s: ${m.options.maxCycles.toLocaleString('en-US')} would take ~${Math.round(m.projectedFullMs / 1000)} s at ${m.msPerCycle.toFixed(0)} ms/cycle`
     : 'not capped';
   rows.push({ figure: F, measure: `cycles run: ${N.toLocaleString('en-US')} (${capNote})`, median: '', range: '', n: '', target: '', met: '' });
   const diff = (k) => last[k].median - first[k].median;
@@ -214,10 +238,12 @@ function overheadRows(F, label, o) {
   rows.push(row(F, `wasm heap high-water (top used byte) after ${first.cycles}`, first.wasmHeapTop, 'B'));
   rows.push(row(F, `wasm heap high-water growth ${first.cycles} → ${N}`, topGrowth, 'B',
     { target: '≤ 64 KiB (65,536 B)', met: topGrowth <= T.wasmGrowthBytes }));
+  const trend = m.checkpoints.filter((c) => c.cycles >= first.cycles);
+  const perCycle = (k) => slope(trend.map((c) => c.cycles), trend.map((c) => c[k].median));
   rows.push(row(F, `JS heapUsed after gc, after ${first.cycles}`, first.heapUsed, 'B'));
   rows.push(row(F, `JS heapUsed after gc, after ${N}`, last.heapUsed, 'B'));
-  const heapGrowth = diff('heapUsed');
-  rows.push(row(F, `JS heapUsed growth ${first.cycles} → ${N} (${Math.round(heapGrowth / Math.max(1, N - first.cycles))} B/cycle)`, heapGrowth, 'B'));
+  rows.push(row(F, `JS heapUsed growth ${first.cycles} → ${N}`, diff('heapUsed'), 'B'));
+  rows.push(row(F, `JS heapUsed trend (least squares, ${trend.length} checkpoints)`, perCycle('heapUsed'), 'B/cycle'));
   rows.push(row(F, `RSS growth ${first.cycles} → ${N}`, diff('rss'), 'B'));
   if (m.failures) rows.push(row(F, 'failed steps (login/GET/logout)', m.failures, 'count'));
 }
@@ -225,6 +251,7 @@ function overheadRows(F, label, o) {
 const table = renderTable(rows);
 const notes = [
   `1 KB = 1000 B. Reference sizes are fixed numbers measured elsewhere (esbuild --bundle --minify + gzip -9), JS only.`,
+  `Per-request: n = rounds; each round is ${PLAN.overhead.perBlock} requests of each kind in jsdom (${PLAN.browserOverhead.perBlock} in Chromium, ${PLAN.inMemory.perBlock} in memory), alternating in blocks of ${PLAN.overhead.chunk} (${PLAN.inMemory.chunk} in memory); the ratio is taken per round.`,
   `Memory rows: median of ${results.memory.options.reads} reads after gc() at each checkpoint (one run); growth compares medians.`,
   `Node ${results.node}, ${results.cpus} CPUs, ${results.browser && results.browser.version ? `Chromium ${results.browser.version}, ` : ''}` +
     `load average ${results.loadAverageAtStart[0].toFixed(2)} at start, ${results.loadAverageAtEnd[0].toFixed(2)} at end.`,

@@ -45,7 +45,7 @@ class WasmSession {
       store_ = std::make_unique<WebStorage>(parsed.config.storage == StorageMode::Session ? WebStorageKind::Session
                                                                                           : WebStorageKind::Local);
     }
-    Platform platform{&transport_, store_.get(), &events_, &scheduler_, &log_};
+    Platform platform{&transport_, store_.get(), &events_, &scheduler_, &log_, &channel_, &lock_};
     session_ = std::make_unique<Session>(std::move(parsed.config), platform);
   }
 
@@ -99,6 +99,8 @@ class WasmSession {
   WindowEvents events_;
   BrowserScheduler scheduler_;
   ConsoleLog log_;
+  BroadcastTabChannel channel_;
+  WebTabLock lock_;
   std::unique_ptr<Session> session_;  // declared last: destroyed first
 };
 

@@ -41,7 +41,7 @@ function rawGet(url, token) {
   });
 }
 
-async function overhead({ rounds, perBlock, warmup }) {
+async function overhead({ rounds, perBlock, chunk, warmup }) {
   const session = await loggedIn();
   const token = localStorage.getItem('access_token');
   const url = `${backend.apiBase}/user/profile`;
@@ -58,20 +58,30 @@ async function overhead({ rounds, perBlock, warmup }) {
   };
   await runSession(warmup);
   await runRaw(warmup);
+  // Each round is perBlock requests of each kind, run in alternating sub-blocks
+  // of `chunk`, so changes in machine load hit both sides alike.
   const sessionMs = [];
   const rawMs = [];
+  let flip = false;
   for (let r = 0; r < rounds; r++) {
-    // Alternate which goes first so drift in machine load hits both.
-    if (r % 2 === 0) {
-      sessionMs.push(await runSession(perBlock));
-      rawMs.push(await runRaw(perBlock));
-    } else {
-      rawMs.push(await runRaw(perBlock));
-      sessionMs.push(await runSession(perBlock));
+    let s = 0;
+    let w = 0;
+    for (let done = 0; done < perBlock; done += chunk) {
+      const n = Math.min(chunk, perBlock - done);
+      flip = !flip;
+      if (flip) {
+        s += await runSession(n);
+        w += await runRaw(n);
+      } else {
+        w += await runRaw(n);
+        s += await runSession(n);
+      }
     }
+    sessionMs.push(s);
+    rawMs.push(w);
   }
   session.dispose();
-  return { rounds, perBlock, warmup, sessionMs, rawMs, nonOk: bad };
+  return { rounds, perBlock, chunk, warmup, sessionMs, rawMs, nonOk: bad };
 }
 
 // ---- 4. refresh fan-in -----------------------------------------------------
@@ -126,9 +136,13 @@ async function logoutLatency({ samples, timeoutMs }) {
 }
 
 try {
-  if (opts.overhead) result.overhead = await overhead(opts.overhead);
-  if (opts.fanIn) result.fanIn = await fanIn(opts.fanIn);
-  if (opts.logout) result.logout = await logoutLatency(opts.logout);
+  result.sectionMs = {};
+  for (const [name, fn] of [['overhead', overhead], ['fanIn', fanIn], ['logout', logoutLatency]]) {
+    if (!opts[name]) continue;
+    const t0 = performance.now();
+    result[name] = await fn(opts[name]);
+    result.sectionMs[name] = performance.now() - t0;
+  }
 } finally {
   await backend.close();
 }

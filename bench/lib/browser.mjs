@@ -38,7 +38,7 @@ function makeStaticRoot() {
 }
 
 // Same loop as children/client.mjs, inside the page.
-async function overheadInPage({ rounds, perBlock, warmup }) {
+async function overheadInPage({ rounds, perBlock, chunk, warmup }) {
   const session = window.benchSession;
   const login = await session.login('userA@test.com', 'password');
   if (!login.success) throw new Error(`login failed: ${login.code}`);
@@ -68,18 +68,29 @@ async function overheadInPage({ rounds, perBlock, warmup }) {
   };
   await runSession(warmup);
   await runRaw(warmup);
+  // Each round is perBlock requests of each kind, run in alternating sub-blocks
+  // of `chunk`, so changes in machine load hit both sides alike.
   const sessionMs = [];
   const rawMs = [];
+  let flip = false;
   for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      sessionMs.push(await runSession(perBlock));
-      rawMs.push(await runRaw(perBlock));
-    } else {
-      rawMs.push(await runRaw(perBlock));
-      sessionMs.push(await runSession(perBlock));
+    let s = 0;
+    let w = 0;
+    for (let done = 0; done < perBlock; done += chunk) {
+      const n = Math.min(chunk, perBlock - done);
+      flip = !flip;
+      if (flip) {
+        s += await runSession(n);
+        w += await runRaw(n);
+      } else {
+        w += await runRaw(n);
+        s += await runSession(n);
+      }
     }
+    sessionMs.push(s);
+    rawMs.push(w);
   }
-  return { rounds, perBlock, warmup, sessionMs, rawMs, nonOk: bad };
+  return { rounds, perBlock, chunk, warmup, sessionMs, rawMs, nonOk: bad };
 }
 
 export async function runBrowser({ coldSamples, overhead }) {

@@ -10,3 +10,18 @@ export function summarize(values) {
 }
 
 export const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+/** Least-squares slope of y over x. */
+export function slope(xs, ys) {
+  const n = xs.length;
+  if (n < 2) return NaN;
+  const mx = sum(xs) / n;
+  const my = sum(ys) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den ? num / den : NaN;
+}

@@ -14,9 +14,10 @@ export function fmt(value, unit) {
     case 'KB': return `${(value / 1000).toFixed(1)} KB`;
     case 'ms': return `${value.toFixed(value < 10 ? 2 : 1)} ms`;
     case 'req/s': return `${group(Math.round(value))} req/s`;
-    case 'µs': return `${group(Math.round(value))} µs`;
+    case 'µs': return Math.abs(value) < 100 ? `${value.toFixed(1)} µs` : `${group(Math.round(value))} µs`;
     case 'x': return `${value.toFixed(2)}×`;
     case 'ratio': return value.toFixed(3);
+    case 'B/cycle': return `${value.toFixed(0)} B/cycle`;
     case 'count': return group(Math.round(value * 10) / 10);
     default: return String(value);
   }

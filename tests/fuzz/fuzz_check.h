@@ -28,10 +28,16 @@ namespace fuzzcheck {
 // treats '\' as a path separator and accepts an empty port: so a URL that
 // parseOrigin calls same-origin but a browser would send elsewhere shows up
 // as a difference.
-inline std::optional<std::string> browserOrigin(const std::string& url) {
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return std::nullopt;  // stripped, or mapped by IDNA: not plain
+inline std::optional<std::string> browserOrigin(const std::string& input) {
+  // As the WHATWG URL parser starts: trim leading and trailing C0 controls
+  // and spaces, then drop every tab, CR and LF.
+  std::size_t first = 0;
+  std::size_t last = input.size();
+  while (first < last && static_cast<unsigned char>(input[first]) <= 0x20) ++first;
+  while (last > first && static_cast<unsigned char>(input[last - 1]) <= 0x20) --last;
+  std::string url;
+  for (std::size_t k = first; k < last; ++k) {
+    if (input[k] != '\t' && input[k] != '\r' && input[k] != '\n') url.push_back(input[k]);
   }
   std::size_t i = 0;
   std::string scheme;
@@ -45,6 +51,10 @@ inline std::optional<std::string> browserOrigin(const std::string& url) {
   std::size_t end = i;
   while (end < url.size() && url[end] != '/' && url[end] != '?' && url[end] != '#' && url[end] != '\\') ++end;
   std::string authority = url.substr(i, end - i);
+  for (char c : authority) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) return std::nullopt;  // rejected, or mapped by IDNA: not plain
+  }
   const auto at = authority.rfind('@');
   if (at != std::string::npos) authority = authority.substr(at + 1);
   std::string host;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -24,6 +23,7 @@ using namespace cleanslate;
 
 struct PendingRequest {
   uint64_t handle;
+  uint64_t tag;  // FakeTransport::tag when it was sent
   HttpRequest request;
   Transport::Done done;
 };
@@ -32,17 +32,16 @@ class FakeTransport final : public Transport {
  public:
   uint64_t send(const HttpRequest& request, Done done) override {
     const uint64_t handle = next_++;
-    ++sentCount;
     if (onSend) onSend(request);
-    if (!syncAnswers.empty()) {
+    PendingRequest p{handle, tag, request, std::move(done)};
+    HttpResponse response;
+    if (syncAnswer && syncAnswer(p, &response)) {
       // The interface allows `done` to run before send() returns.
-      HttpResponse response = std::move(syncAnswers.front());
-      syncAnswers.pop_front();
-      if (onAnswer) onAnswer(request, response);
-      done(std::move(response));
+      if (onAnswer) onAnswer(p, response);
+      p.done(std::move(response));
       return handle;
     }
-    pending.push_back({handle, request, std::move(done)});
+    pending.push_back(std::move(p));
     return handle;
   }
   void abort(uint64_t handle) override {
@@ -55,43 +54,49 @@ class FakeTransport final : public Transport {
   void answer(std::size_t index, HttpResponse response) {
     PendingRequest p = std::move(pending.at(index));
     pending.erase(pending.begin() + static_cast<long>(index));
-    if (onAnswer) onAnswer(p.request, response);
+    if (onAnswer) onAnswer(p, response);
     p.done(std::move(response));
   }
 
   std::vector<PendingRequest> pending;
-  std::deque<HttpResponse> syncAnswers;
-  std::size_t sentCount = 0;
+  uint64_t tag = 0;
   std::function<void(const HttpRequest&)> onSend;
-  std::function<void(const HttpRequest&, const HttpResponse&)> onAnswer;
+  // Returns true to answer a request synchronously, inside send().
+  std::function<bool(const PendingRequest&, HttpResponse*)> syncAnswer;
+  std::function<void(const PendingRequest&, const HttpResponse&)> onAnswer;
 
  private:
   uint64_t next_ = 1;
 };
 
+// Web Storage as a browser fails it: `blocked` is a SecurityError (every
+// call throws), `full` a QuotaExceededError (only writes throw).
 class FakeStore final : public KeyValueStore {
  public:
   StoreStatus get(const std::string& key, std::string* value) override {
-    if (failReads) return StoreStatus::Failed;
+    if (blocked) return StoreStatus::Failed;
     const auto it = values.find(key);
     if (it == values.end()) return StoreStatus::Missing;
     *value = it->second;
     return StoreStatus::Ok;
   }
   bool set(const std::string& key, const std::string& value) override {
-    if (failWrites) return false;
+    if (blocked || full) return false;
+    if (onSet) onSet(key, value);
     values[key] = value;
     return true;
   }
   bool remove(const std::string& key) override {
+    if (blocked) return false;
     values.erase(key);
     return true;
   }
-  std::string lastError() const override { return "QuotaExceededError"; }
+  std::string lastError() const override { return blocked ? "SecurityError" : "QuotaExceededError"; }
 
   std::map<std::string, std::string> values;
-  bool failReads = false;
-  bool failWrites = false;
+  bool blocked = false;
+  bool full = false;
+  std::function<void(const std::string&, const std::string&)> onSet;
 };
 
 class FakeEvents final : public EventSink {

@@ -21,7 +21,7 @@ async function sessionWithExpiredAccess(user = 'userA@test.com', options = {}) {
   const first = await newSession();
   assert.equal((await first.login(user, 'password')).success, true);
   first.dispose(); // its timers are gone; the tokens stay in storage
-  await sleep(1300); // accessTtlSec is 1
+  await sleep(2100); // accessTtlSec is 2: expired whatever the phase within the second
   // Restored: the proactive timer waits at least a second, so requests made
   // now meet the expired token and take the reactive path.
   return newSession(options);
@@ -38,7 +38,7 @@ async function rawRefresh(refreshToken) {
 }
 
 before(async () => {
-  server = await startBackend({ accessTtlSec: 1 });
+  server = await startBackend({ accessTtlSec: 2 });
 });
 after(async () => {
   await server.close();

@@ -81,4 +81,29 @@ class LogSink {
   virtual void write(LogLevel level, const std::string& line) = 0;
 };
 
+// Messages between the tabs of one origin (BroadcastChannel, or the
+// `storage` event where that is missing).
+class TabChannel {
+ public:
+  using Receive = std::function<void(const std::string& messageJson)>;
+  virtual ~TabChannel() = default;
+  virtual void open(const std::string& name, Receive onMessage) = 0;
+  virtual void post(const std::string& messageJson) = 0;
+  virtual void close() = 0;
+  // False when messages pass through shared storage: then they must not
+  // carry secrets.
+  virtual bool mayCarrySecrets() const = 0;
+};
+
+// A lock shared by the tabs of one origin (Web Locks, or a lease in shared
+// storage with an expiry).
+class TabLock {
+ public:
+  using Release = std::function<void()>;
+  virtual ~TabLock() = default;
+  // Calls `granted` once `name` is held, possibly before returning. The
+  // holder calls the Release it is given exactly once.
+  virtual void acquire(const std::string& name, double leaseMs, std::function<void(Release)> granted) = 0;
+};
+
 }  // namespace cleanslate

@@ -55,6 +55,23 @@ std::string bodyCode(const HttpResponse& response) {
   return value;
 }
 
+// A short, non-reversible fingerprint of a token, so tabs can tell which
+// token another tab means without the token itself crossing the channel.
+std::string fingerprint(const std::string& token) {
+  uint64_t hash = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : token) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  static const char* digits = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = digits[hash & 15];
+  return out;
+}
+
+constexpr double kStoragePollMs = 20;
+constexpr int kStoragePolls = 50;  // a second for another tab's write to show here
+
 void addNoCacheHeaders(Headers* headers) {
   headers->emplace_back("Cache-Control", "no-cache, no-store, must-revalidate");
   headers->emplace_back("Pragma", "no-cache");
@@ -76,6 +93,13 @@ Session::Session(Config config, Platform platform)
       platform_(platform),
       tokens_(platform.store, [this](const std::string& line) { log(LogLevel::Warn, line); }),
       alive_(std::make_shared<char>(0)) {
+  active_ = tokens_.hasTokens();
+  if (platform_.channel != nullptr) {
+    std::weak_ptr<char> alive = alive_;
+    platform_.channel->open("cleanslate:" + config_.apiBase, [this, alive](const std::string& message) {
+      if (alive.lock()) onTabMessage(message);
+    });
+  }
   scheduleProactiveRefresh();
 }
 
@@ -108,10 +132,15 @@ std::string Session::storageName() const {
 
 // ---------------------------------------------------------------- public API
 
-bool Session::isAuthenticated() { return !disposed_ && tokens_.hasTokens(); }
+bool Session::isAuthenticated() { return !disposed_ && active_ && tokens_.hasTokens(); }
+
+// Tokens count only while this tab holds a session: storage shared with other
+// tabs may show a session this tab has not joined yet, or one that has ended.
+std::string Session::heldAccess() { return active_ ? tokens_.access() : std::string(); }
+std::string Session::heldRefresh() { return active_ ? tokens_.refresh() : std::string(); }
 
 std::string Session::userJson() {
-  if (disposed_ || !tokens_.hasTokens()) return "null";
+  if (disposed_ || !active_ || !tokens_.hasTokens()) return "null";
   const Json user = parseJson(tokens_.userJson());
   return user.is_object() ? dumpJson(user) : "null";
 }
@@ -168,6 +197,7 @@ void Session::beginGeneration() {
   cancelProactiveRefresh();
   refreshInFlight_ = false;
   refreshCall_ = 0;
+  releaseRefreshLock();
   std::vector<uint64_t> stale;
   for (const auto& entry : calls_) {
     if (entry.second.generation != generation_) stale.push_back(entry.first);
@@ -187,6 +217,8 @@ void Session::dispose() {
   }
   csrfWaiters_.clear();
   refreshWaiters_.clear();
+  releaseRefreshLock();
+  if (platform_.channel != nullptr) platform_.channel->close();
   std::vector<uint64_t> ids;
   for (const auto& entry : calls_) ids.push_back(entry.first);
   for (uint64_t id : ids) settle(id, code::kDisposed);
@@ -266,7 +298,7 @@ void Session::transmit(uint64_t id) {
   auto it = calls_.find(id);
   if (it == calls_.end()) return;
   Call& call = it->second;
-  call.accessUsed = (call.sameOrigin && !call.authEndpoint) ? tokens_.access() : std::string();
+  call.accessUsed = (call.sameOrigin && !call.authEndpoint) ? heldAccess() : std::string();
   call.csrfUsed = (call.sameOrigin && call.unsafe) ? csrfToken_ : std::string();
   HttpRequest request;
   request.method = call.method;
@@ -392,25 +424,94 @@ void Session::failCsrfWaiters(const std::string& errorCode) {
 void Session::onUnauthorized(uint64_t id, HttpResponse response) {
   Call& call = calls_.at(id);
   call.replayed = true;
-  const std::string current = tokens_.access();
+  const std::string current = heldAccess();
   if (!current.empty() && current != call.accessUsed) {
     advance(id);  // another refresh already replaced the token: replay with it
     return;
   }
-  if (tokens_.refresh().empty()) {
+  if (heldRefresh().empty()) {
     settle(id, "", std::move(response));
     return;
   }
+  const std::string seen = call.accessUsed;
   refreshWaiters_.push_back({id, std::move(response)});
-  startRefresh();
+  startRefresh(seen);
 }
 
-void Session::startRefresh() {
+void Session::startRefresh(const std::string& seenAccess) {
   if (refreshInFlight_) return;
-  const std::string refreshToken = tokens_.refresh();
-  if (refreshToken.empty()) return;
+  if (heldRefresh().empty()) return;
   refreshInFlight_ = true;
   cancelProactiveRefresh();
+  const uint64_t epoch = ++refreshEpoch_;
+  releaseRefreshLock();  // a lock still held a moment after the last refresh
+  if (platform_.lock == nullptr) {
+    onRefreshLocked(epoch, seenAccess, nullptr);
+    return;
+  }
+  // The wait for the cross-tab lock is bounded like any request.
+  refreshLockTimer_ = platform_.scheduler->setTimer(config_.requestTimeoutMs, guarded([this, epoch]() {
+    refreshLockTimer_ = 0;
+    if (epoch != refreshEpoch_ || !refreshInFlight_ || refreshCall_ != 0) return;
+    RequestOutcome timedOut;
+    timedOut.code = code::kTimeout;
+    onRefreshDone(generation_, timedOut);
+  }));
+  std::weak_ptr<char> alive = alive_;
+  platform_.lock->acquire("cleanslate-refresh:" + config_.apiBase, config_.requestTimeoutMs + 1000.0,
+                          [this, alive, epoch, seenAccess](TabLock::Release release) {
+                            if (!alive.lock()) {
+                              release();
+                              return;
+                            }
+                            onRefreshLocked(epoch, seenAccess, std::move(release));
+                          });
+}
+
+void Session::onRefreshLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release) {
+  if (epoch != refreshEpoch_ || !refreshInFlight_ || disposed_) {
+    if (release) release();  // this refresh was given up while waiting
+    return;
+  }
+  if (refreshLockTimer_ != 0) platform_.scheduler->clearTimer(refreshLockTimer_);
+  refreshLockTimer_ = 0;
+  refreshLockRelease_ = std::move(release);
+  decideRefresh(epoch, seenAccess, kStoragePolls);
+}
+
+void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int pollsLeft) {
+  if (epoch != refreshEpoch_ || !refreshInFlight_ || disposed_) return;
+  // Another tab announced a rotation this tab's view of storage does not
+  // show yet: refreshing with the old token now would trip reuse detection.
+  if (!rotatedFingerprint_.empty() && fingerprint(heldRefresh()) != rotatedFingerprint_ && pollsLeft > 0) {
+    platform_.scheduler->setTimer(kStoragePollMs, guarded([this, epoch, seenAccess, pollsLeft]() {
+      decideRefresh(epoch, seenAccess, pollsLeft - 1);
+    }));
+    return;
+  }
+  rotatedFingerprint_.clear();
+  // Under the lock, storage is the truth: another tab may have rotated the
+  // tokens while this one waited, or ended the session.
+  const std::string access = heldAccess();
+  const std::string refreshToken = heldRefresh();
+  if (refreshToken.empty()) {
+    releaseRefreshLock();
+    refreshInFlight_ = false;
+    std::vector<RefreshWaiter> waiters;
+    waiters.swap(refreshWaiters_);
+    for (const auto& waiter : waiters) settle(waiter.id, code::kSessionChanged);
+    if (active_) endSession("remote", false, nullptr);
+    return;
+  }
+  if (!access.empty() && access != seenAccess) {
+    releaseRefreshLock();
+    refreshInFlight_ = false;
+    scheduleProactiveRefresh();
+    std::vector<RefreshWaiter> waiters;
+    waiters.swap(refreshWaiters_);
+    for (const auto& waiter : waiters) advance(waiter.id);  // replay with the other tab's token
+    return;
+  }
   RequestOptions options;
   options.body = dumpJson(Json{{"refresh_token", refreshToken}});
   options.hasBody = true;
@@ -418,6 +519,93 @@ void Session::startRefresh() {
   const uint64_t generation = generation_;
   refreshCall_ = startCall(Kind::Refresh, "POST", config_.refreshPath, std::move(options), true,
                            [this, generation](const RequestOutcome& outcome) { onRefreshDone(generation, outcome); });
+}
+
+void Session::releaseRefreshLock() {
+  if (refreshLockTimer_ != 0) platform_.scheduler->clearTimer(refreshLockTimer_);
+  refreshLockTimer_ = 0;
+  if (lockReleaseTimer_ != 0) platform_.scheduler->clearTimer(lockReleaseTimer_);
+  lockReleaseTimer_ = 0;
+  if (!refreshLockRelease_) return;
+  TabLock::Release release = std::move(refreshLockRelease_);
+  refreshLockRelease_ = nullptr;
+  release();
+}
+
+std::string Session::tokenFields(const std::string& access, const std::string& refresh) const {
+  // With shared storage the other tabs read the tokens themselves and get a
+  // fingerprint to know when they see the right ones; a channel that passes
+  // through storage never carries tokens.
+  if (sharedStorage()) return "\"fp\":\"" + fingerprint(refresh) + "\"";
+  if (platform_.channel == nullptr || !platform_.channel->mayCarrySecrets()) return {};
+  const Json fields{{"access_token", access}, {"refresh_token", refresh}};
+  const std::string text = dumpJson(fields);
+  return text.substr(1, text.size() - 2);
+}
+
+bool Session::sharedStorage() const { return config_.storage == StorageMode::Local && !tokens_.inMemoryFallback(); }
+
+void Session::postToTabs(const char* type, const std::string& extraJsonFields) {
+  if (platform_.channel == nullptr) return;
+  std::string message = std::string("{\"type\":\"") + type + "\"";
+  if (!extraJsonFields.empty()) message += "," + extraJsonFields;
+  message += "}";
+  platform_.channel->post(message);
+}
+
+void Session::onTabMessage(const std::string& messageJson) {
+  if (disposed_) return;
+  const Json message = parseJson(messageJson);
+  std::string type;
+  if (!stringField(message, "type", &type)) return;
+  log(LogLevel::Debug, "[Auth] Message from another tab: " + type.substr(0, 16));
+  std::string access;
+  std::string refresh;
+  const bool carriesTokens = stringField(message, "access_token", &access) &&
+                             stringField(message, "refresh_token", &refresh) && isHeaderValue(access);
+  if (type == "logout") {
+    if (!active_ && !tokens_.hasTokens()) return;
+    endSession("remote", false, nullptr);
+  } else if (type == "login") {
+    if (!message.contains("user") || !message["user"].is_object()) return;
+    const std::string user = dumpJson(message["user"]);
+    ++loginSeq_;  // a login of this tab still in flight is superseded
+    if (loginCall_ != 0) settle(loginCall_, code::kSuperseded);
+    beginGeneration();
+    active_ = false;
+    if (carriesTokens && !sharedStorage()) tokens_.store(access, refresh, user);
+    std::string fp;
+    stringField(message, "fp", &fp);
+    joinRemoteLogin(generation_, user, fp, kStoragePolls);
+  } else if (type == "refresh") {
+    if (!active_) return;
+    if (carriesTokens && !sharedStorage()) tokens_.rotate(access, refresh);
+    std::string fp;
+    if (sharedStorage() && stringField(message, "fp", &fp)) rotatedFingerprint_ = fp;
+    if (!refreshInFlight_) scheduleProactiveRefresh();
+  }
+}
+
+void Session::joinRemoteLogin(uint64_t generation, const std::string& user, const std::string& fp, int pollsLeft) {
+  if (generation != generation_ || disposed_) return;  // something newer happened meanwhile
+  const std::string refreshToken = tokens_.refresh();
+  const bool visible = tokens_.hasTokens() && (fp.empty() || fingerprint(refreshToken) == fp);
+  if (!visible) {
+    // Storage written by another tab can show up here a moment after its message.
+    if (pollsLeft <= 0) {
+      log(LogLevel::Debug, "[Auth] Login in another tab left no tokens to join");
+      return;
+    }
+    platform_.scheduler->setTimer(kStoragePollMs, guarded([this, generation, user, fp, pollsLeft]() {
+      joinRemoteLogin(generation, user, fp, pollsLeft - 1);
+    }));
+    return;
+  }
+  active_ = true;
+  rotatedFingerprint_.clear();
+  log(LogLevel::Info, "[Auth] Logged in from another tab");
+  scheduleProactiveRefresh();
+  emit("auth:login", "\"user\":" + user);
 }
 
 void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) {
@@ -436,6 +624,17 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     if (stringField(body, "access_token", &access) && stringField(body, "refresh_token", &refresh) &&
         isHeaderValue(access)) {
       tokens_.rotate(access, refresh);
+      postToTabs("refresh", tokenFields(access, refresh));
+      if (sharedStorage() && refreshLockRelease_) {
+        // Hold the lock a moment longer so the write reaches the other tabs'
+        // view of storage before one of them can act on it.
+        lockReleaseTimer_ = platform_.scheduler->setTimer(50, guarded([this]() {
+          lockReleaseTimer_ = 0;
+          releaseRefreshLock();
+        }));
+      } else {
+        releaseRefreshLock();
+      }
       proactiveBackoffMs_ = 0;
       log(LogLevel::Info, "[Auth] Token refreshed");
       emit("auth:refresh", "");
@@ -443,6 +642,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
       for (const auto& waiter : waiters) advance(waiter.id);
       return;
     }
+    releaseRefreshLock();
     for (const auto& waiter : waiters) settle(waiter.id, code::kBadResponse);
   } else if (outcome.code.empty() && (status == 400 || status == 401 || status == 403)) {
     for (const auto& waiter : waiters) settle(waiter.id, code::kSessionExpired);
@@ -450,6 +650,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     endSession("expired", false, nullptr);
     return;
   } else {
+    releaseRefreshLock();
     for (const auto& waiter : waiters) {
       if (outcome.code.empty()) {
         settle(waiter.id, "", waiter.original);  // 5xx: the caller sees its own 401
@@ -463,10 +664,10 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
   log(LogLevel::Warn, "[Auth] Token refresh failed (" +
                           (outcome.code.empty() ? "HTTP " + std::to_string(status) : outcome.code) +
                           "), keeping the session");
-  if (!tokens_.refresh().empty() && jwtExpiry(tokens_.access())) {
+  if (!heldRefresh().empty() && jwtExpiry(heldAccess())) {
     proactiveTimer_ = platform_.scheduler->setTimer(proactiveBackoffMs_, guarded([this]() {
       proactiveTimer_ = 0;
-      startRefresh();
+      startRefresh(heldAccess());
     }));
   }
 }
@@ -474,8 +675,8 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
 void Session::scheduleProactiveRefresh() {
   cancelProactiveRefresh();
   if (disposed_) return;
-  const std::string access = tokens_.access();
-  if (access.empty() || tokens_.refresh().empty()) return;
+  const std::string access = heldAccess();
+  if (access.empty() || heldRefresh().empty()) return;
   const auto exp = jwtExpiry(access);
   if (!exp) return;  // opaque token: reactive refresh only
   const double remaining = *exp * 1000.0 - platform_.scheduler->nowMs();
@@ -487,8 +688,11 @@ void Session::scheduleProactiveRefresh() {
   const bool due = delay <= kMaxTimerMs;
   proactiveTimer_ = platform_.scheduler->setTimer(std::min(delay, kMaxTimerMs), guarded([this, due]() {
     proactiveTimer_ = 0;
-    if (due) {
-      startRefresh();
+    const auto currentExp = jwtExpiry(heldAccess());
+    const bool stillFresh =
+        currentExp && *currentExp * 1000.0 - platform_.scheduler->nowMs() > config_.refreshLeewaySec * 1000.0 + kMinProactiveDelayMs;
+    if (due && !stillFresh) {
+      startRefresh(heldAccess());
     } else {
       scheduleProactiveRefresh();
     }
@@ -586,6 +790,9 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
   beginGeneration();  // whatever the previous session left in flight ends here
   if (carryCsrf) csrfGeneration_ = generation_;
   tokens_.store(access, refresh, user);
+  active_ = true;
+  const std::string carried = tokenFields(access, refresh);
+  postToTabs("login", "\"user\":" + user + (carried.empty() ? "" : "," + carried));
   proactiveBackoffMs_ = 0;
   scheduleProactiveRefresh();
   emit("auth:login", "\"user\":" + user);
@@ -601,15 +808,22 @@ void Session::logout(LogoutCallback done) {
 }
 
 void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback done) {
-  log(LogLevel::Info, "[Auth] Logging out");
-  const std::string refreshToken = tokens_.refresh();
+  const std::string why = reason;
+  log(LogLevel::Info, why == "user"     ? "[Auth] Logging out"
+                      : why == "remote" ? "[Auth] Logged out in another tab"
+                                        : "[Auth] Session expired, logging out");
+  const std::string refreshToken = heldRefresh();
+  active_ = false;
   ++loginSeq_;  // a login still in flight must not resurrect a session
   resetCsrfToken();
   resetApiState();
   log(LogLevel::Info, "[Auth] API state reset complete");
-  tokens_.clear();
+  // Shared storage was cleared by the tab that logged out; clearing it again
+  // here could wipe a session that tab has started since.
+  if (why != "remote" || !sharedStorage()) tokens_.clear();
   log(LogLevel::Info, "[Auth] Tokens cleared from " + storageName());
-  emit("auth:logout", std::string("\"reason\":\"") + reason + "\"");
+  if (why != "remote") postToTabs("logout", "\"reason\":\"" + why + "\"");
+  emit("auth:logout", "\"reason\":\"" + why + "\"");
   if (disposed_) {  // a listener disposed the session
     if (done) done({false});
     return;

@@ -25,6 +25,8 @@ struct Platform {
   EventSink* events = nullptr;
   Scheduler* scheduler = nullptr;
   LogSink* log = nullptr;
+  TabChannel* channel = nullptr;  // optional: no cross-tab messages without it
+  TabLock* lock = nullptr;        // optional: refreshes are then serialised in this tab only
 };
 
 // Error codes a caller can see (SessionError.code in JS).
@@ -89,6 +91,8 @@ class Session {
   bool isAuthenticated();
   std::string userJson();  // a JSON object, or "null"
   void dispose();
+  // A message from another tab (see TabChannel).
+  void onTabMessage(const std::string& messageJson);
 
   bool disposed() const { return disposed_; }
   uint64_t generation() const { return generation_; }
@@ -141,8 +145,17 @@ class Session {
   void failCsrfWaiters(const std::string& errorCode);
 
   void onUnauthorized(uint64_t id, HttpResponse response);
-  void startRefresh();
+  void startRefresh(const std::string& seenAccess);
+  void onRefreshLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
   void onRefreshDone(uint64_t generation, const RequestOutcome& outcome);
+  void decideRefresh(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
+  void releaseRefreshLock();
+  void joinRemoteLogin(uint64_t generation, const std::string& user, const std::string& fp, int pollsLeft);
+  std::string heldAccess();
+  std::string heldRefresh();
+  void postToTabs(const char* type, const std::string& extraJsonFields);
+  bool sharedStorage() const;
+  std::string tokenFields(const std::string& access, const std::string& refresh) const;
   void scheduleProactiveRefresh();
   void cancelProactiveRefresh();
 
@@ -181,10 +194,16 @@ class Session {
   // Refresh: at most one in flight; the 401s that wait for it.
   bool refreshInFlight_ = false;
   uint64_t refreshCall_ = 0;
+  uint64_t refreshEpoch_ = 0;
+  uint64_t refreshLockTimer_ = 0;   // bounds the wait for the lock
+  uint64_t lockReleaseTimer_ = 0;   // holds the lock briefly after a rotation
+  TabLock::Release refreshLockRelease_;
+  std::string rotatedFingerprint_;  // announced by another tab, not yet seen in storage
   std::vector<RefreshWaiter> refreshWaiters_;
   uint64_t proactiveTimer_ = 0;
   double proactiveBackoffMs_ = 0;
 
+  bool active_ = false;  // a session is held (known in memory, whatever storage says now)
   uint64_t loginSeq_ = 0;
   uint64_t loginCall_ = 0;
 

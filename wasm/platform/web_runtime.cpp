@@ -172,4 +172,190 @@ void BrowserScheduler::clearTimer(uint64_t id) {
   taskRegistry().erase(id);
 }
 
+// ---------------------------------------------------------------- cross-tab channel
+
+EM_JS(int, cs_channel_open, (int id, const char* name), {
+  var key = UTF8ToString(name);
+  var state = {};
+  var deliver = function(text) {
+    if (typeof text !== "string" || !Module.csChannels || Module.csChannels[id] !== state) return;
+    var size = lengthBytesUTF8(text) + 1;
+    var ptr = _malloc(size);
+    stringToUTF8(text, ptr, size);
+    _cs_channel_deliver(id, ptr);
+    _free(ptr);
+  };
+  var mode = 0;
+  if (typeof globalThis.BroadcastChannel === "function") {
+    try {
+      state.channel = new globalThis.BroadcastChannel(key);
+      state.channel.onmessage = function(event) { deliver(event.data); };
+      mode = 1;
+    } catch (e) {
+      state.channel = null;
+    }
+  }
+  if (!mode && typeof globalThis.addEventListener === "function") {
+    state.storageKey = "cleanslate_msg:" + key;
+    state.onStorage = function(event) {
+      if (event.key !== state.storageKey || !event.newValue) return;
+      try { deliver(JSON.parse(event.newValue).m); } catch (e) {}
+    };
+    globalThis.addEventListener("storage", state.onStorage);
+    mode = 2;
+  }
+  (Module.csChannels = Module.csChannels || {})[id] = state;
+  return mode;
+});
+
+EM_JS(void, cs_channel_post, (int id, const char* message), {
+  var state = Module.csChannels && Module.csChannels[id];
+  if (!state) return;
+  var text = UTF8ToString(message);
+  try {
+    if (state.channel) {
+      state.channel.postMessage(text);
+    } else if (state.storageKey && globalThis.localStorage) {
+      // Setting then removing the key fires `storage` in the other tabs.
+      globalThis.localStorage.setItem(state.storageKey, JSON.stringify({ m: text, n: Math.random() }));
+      globalThis.localStorage.removeItem(state.storageKey);
+    }
+  } catch (e) {}
+});
+
+EM_JS(void, cs_channel_close, (int id), {
+  var state = Module.csChannels && Module.csChannels[id];
+  if (!state) return;
+  delete Module.csChannels[id];
+  try { if (state.channel) state.channel.close(); } catch (e) {}
+  if (state.onStorage && typeof globalThis.removeEventListener === "function") {
+    globalThis.removeEventListener("storage", state.onStorage);
+  }
+});
+
+namespace {
+std::map<int, TabChannel::Receive>& channelRegistry() {
+  static std::map<int, TabChannel::Receive> receivers;
+  return receivers;
+}
+int nextChannelId = 1;
+}  // namespace
+
+BroadcastTabChannel::BroadcastTabChannel() : id_(nextChannelId++) {}
+BroadcastTabChannel::~BroadcastTabChannel() { close(); }
+
+void BroadcastTabChannel::open(const std::string& name, Receive onMessage) {
+  channelRegistry()[id_] = std::move(onMessage);
+  mode_ = cs_channel_open(id_, name.c_str());
+}
+
+void BroadcastTabChannel::post(const std::string& messageJson) {
+  if (mode_ != 0) cs_channel_post(id_, messageJson.c_str());
+}
+
+void BroadcastTabChannel::close() {
+  if (channelRegistry().erase(id_) != 0) cs_channel_close(id_);
+  mode_ = 0;
+}
+
 }  // namespace cleanslate
+
+extern "C" EMSCRIPTEN_KEEPALIVE void cs_channel_deliver(int id, const char* message) {
+  auto& receivers = cleanslate::channelRegistry();
+  const auto it = receivers.find(id);
+  if (it == receivers.end()) return;
+  const cleanslate::TabChannel::Receive receive = it->second;  // the handler may close the channel
+  receive(message);
+}
+
+namespace cleanslate {
+
+// ---------------------------------------------------------------- cross-tab lock
+
+EM_JS(void, cs_lock_request, (int id, const char* name, double leaseMs), {
+  var key = UTF8ToString(name);
+  var held = Module.csLocks = Module.csLocks || {};
+  var grant = function(release) { held[id] = release; _cs_lock_granted(id); };
+  var locks = globalThis.navigator && globalThis.navigator.locks;
+  if (locks && typeof locks.request === "function") {
+    try {
+      locks.request(key, function() {
+        return new Promise(function(resolve) { grant(resolve); });
+      }).catch(function() {});
+      return;
+    } catch (e) {}
+  }
+  var storage = null;
+  try { storage = globalThis.localStorage || null; } catch (e) {}
+  if (!storage) {  // nothing shared between tabs: this tab's own order is all there is
+    grant(function() {});
+    return;
+  }
+  var leaseKey = "cleanslate_lease:" + key;
+  var owner = id + ":" + Math.random();
+  var read = function() {
+    try { return JSON.parse(storage.getItem(leaseKey) || "null"); } catch (e) { return null; }
+  };
+  var attempt = function() {
+    var current = read();
+    if (current && current.expires > Date.now() && current.owner !== owner) {
+      setTimeout(attempt, 25);
+      return;
+    }
+    try {
+      storage.setItem(leaseKey, JSON.stringify({ owner: owner, expires: Date.now() + leaseMs }));
+    } catch (e) {
+      grant(function() {});
+      return;
+    }
+    // A tab that wrote at the same moment shows itself within a few ms.
+    setTimeout(function() {
+      var check = read();
+      if (!check || check.owner !== owner) {
+        setTimeout(attempt, 25);
+        return;
+      }
+      grant(function() {
+        var now = read();
+        if (now && now.owner === owner) { try { storage.removeItem(leaseKey); } catch (e) {} }
+      });
+    }, 15);
+  };
+  attempt();
+});
+
+EM_JS(void, cs_lock_release, (int id), {
+  var held = Module.csLocks;
+  var release = held && held[id];
+  if (!release) return;
+  delete held[id];
+  release();
+});
+
+namespace {
+std::map<int, std::function<void(TabLock::Release)>>& lockRegistry() {
+  static std::map<int, std::function<void(TabLock::Release)>> waiting;
+  return waiting;
+}
+int nextLockId = 1;
+}  // namespace
+
+void WebTabLock::acquire(const std::string& name, double leaseMs, std::function<void(Release)> granted) {
+  const int id = nextLockId++;
+  lockRegistry()[id] = std::move(granted);
+  cs_lock_request(id, name.c_str(), leaseMs);
+}
+
+}  // namespace cleanslate
+
+extern "C" EMSCRIPTEN_KEEPALIVE void cs_lock_granted(int id) {
+  auto& waiting = cleanslate::lockRegistry();
+  const auto it = waiting.find(id);
+  if (it == waiting.end()) {
+    cleanslate::cs_lock_release(id);
+    return;
+  }
+  auto granted = std::move(it->second);
+  waiting.erase(it);
+  granted([id]() { cleanslate::cs_lock_release(id); });
+}

@@ -49,4 +49,29 @@ class BrowserScheduler final : public Scheduler {
   std::map<uint64_t, long> timers_;  // our id -> setTimeout id
 };
 
+// BroadcastChannel named after apiBase; the `storage` event where it is
+// missing (then messages never carry secrets).
+class BroadcastTabChannel final : public TabChannel {
+ public:
+  BroadcastTabChannel();
+  ~BroadcastTabChannel() override;
+  BroadcastTabChannel(const BroadcastTabChannel&) = delete;
+  BroadcastTabChannel& operator=(const BroadcastTabChannel&) = delete;
+
+  void open(const std::string& name, Receive onMessage) override;
+  void post(const std::string& messageJson) override;
+  void close() override;
+  bool mayCarrySecrets() const override { return mode_ == 1; }
+
+ private:
+  int id_;
+  int mode_ = 0;  // 0 closed or unavailable, 1 BroadcastChannel, 2 storage event
+};
+
+// navigator.locks where present, else a lease in localStorage with an expiry.
+class WebTabLock final : public TabLock {
+ public:
+  void acquire(const std::string& name, double leaseMs, std::function<void(Release)> granted) override;
+};
+
 }  // namespace cleanslate

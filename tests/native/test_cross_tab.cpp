@@ -1,0 +1,275 @@
+// The core's side of the cross-tab protocol, with a fake channel bus and a
+// fake lock shared by several sessions ("tabs").
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "fakes.h"
+
+using namespace cleanslate;
+using namespace cleanslate::testing;
+
+namespace {
+
+class Bus;
+
+class FakeChannel final : public TabChannel {
+ public:
+  FakeChannel(Bus* bus, bool secrets) : bus_(bus), secrets_(secrets) {}
+  void open(const std::string& name, Receive onMessage) override;
+  void post(const std::string& messageJson) override;
+  void close() override;
+  bool mayCarrySecrets() const override { return secrets_; }
+  Receive receive;
+  std::vector<std::string> posted;
+
+ private:
+  Bus* bus_;
+  bool secrets_;
+};
+
+// Delivers each post to every other open channel, when the test says so.
+class Bus {
+ public:
+  void deliverAll() {
+    while (!queue.empty()) {
+      auto [from, message] = queue.front();
+      queue.pop_front();
+      for (FakeChannel* c : members) {
+        if (c != from && c->receive) c->receive(message);
+      }
+    }
+  }
+  std::vector<FakeChannel*> members;
+  std::deque<std::pair<FakeChannel*, std::string>> queue;
+  std::string name;
+};
+
+void FakeChannel::open(const std::string& name, Receive onMessage) {
+  bus_->name = name;
+  receive = std::move(onMessage);
+  bus_->members.push_back(this);
+}
+void FakeChannel::post(const std::string& messageJson) {
+  posted.push_back(messageJson);
+  bus_->queue.emplace_back(this, messageJson);
+}
+void FakeChannel::close() {
+  receive = nullptr;
+}
+
+// A lock granted in FIFO order; grants happen when the test calls pump().
+class FakeLock final : public TabLock {
+ public:
+  void acquire(const std::string& name, double, std::function<void(Release)> granted) override {
+    lastName = name;
+    waiting.push_back(std::move(granted));
+  }
+  bool pump() {
+    if (held || waiting.empty()) return false;
+    auto granted = std::move(waiting.front());
+    waiting.pop_front();
+    held = true;
+    ++grants;
+    granted([this] {
+      CHECK(held);  // released exactly once
+      held = false;
+    });
+    return true;
+  }
+  std::deque<std::function<void(Release)>> waiting;
+  bool held = false;
+  int grants = 0;
+  std::string lastName;
+};
+
+struct Tab {
+  FakeTransport transport;
+  FakeEvents events;
+  FakeLog log;
+  std::unique_ptr<FakeChannel> channel;
+  std::unique_ptr<Session> session;
+};
+
+struct Browser {
+  FakeStore sharedStore;  // localStorage is shared by the tabs of an origin
+  FakeScheduler scheduler;
+  Bus bus;
+  FakeLock lock;
+  std::vector<std::unique_ptr<Tab>> tabs;
+  std::vector<std::unique_ptr<FakeStore>> ownStores;
+
+  Tab& open(const std::string& storage = "local", bool secrets = true) {
+    auto tab = std::make_unique<Tab>();
+    tab->channel = std::make_unique<FakeChannel>(&bus, secrets);
+    KeyValueStore* store = &sharedStore;
+    if (storage != "local") {
+      ownStores.push_back(std::make_unique<FakeStore>());
+      store = ownStores.back().get();
+    }
+    ConfigResult parsed = parseConfig(R"({"apiBase":"https://api.test/v1","logLevel":"info","storage":")" + storage + R"("})");
+    REQUIRE(parsed.error.empty());
+    tab->session = std::make_unique<Session>(
+        parsed.config, Platform{&tab->transport, store, &tab->events, &scheduler, &tab->log, tab->channel.get(), &lock});
+    tabs.push_back(std::move(tab));
+    return *tabs.back();
+  }
+};
+
+void login(Tab& tab, const std::string& access, const std::string& refresh) {
+  tab.session->login("a@test.com", "pw", [](const LoginOutcome& o) { REQUIRE(o.success); });
+  REQUIRE(tab.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c"})"));
+  REQUIRE(tab.transport.replyToLast("/auth/login", 200,
+                                    R"({"access_token":")" + access + R"(","refresh_token":")" + refresh +
+                                        R"(","user":{"id":1,"email":"a@test.com"}})"));
+}
+
+}  // namespace
+
+TEST_CASE("logout in one tab ends the session in the others: remote, in-flight rejected, no second notice") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc", "ref");
+  browser.bus.deliverAll();
+  CHECK(two.session->isAuthenticated());
+  CHECK(two.events.fired.back().first == "auth:login");
+  RequestOutcome inFlight;
+  two.session->request("GET", "/data", {}, [&](const RequestOutcome& o) { inFlight = o; });
+
+  one.session->logout(nullptr);
+  CHECK(one.channel->posted.back().find("\"type\":\"logout\"") != std::string::npos);
+  CHECK(one.channel->posted.back().find("ref") == std::string::npos);
+  two.log.lines.clear();
+  browser.bus.deliverAll();
+  CHECK(inFlight.code == "session_changed");
+  CHECK_FALSE(two.session->isAuthenticated());
+  CHECK(two.events.fired.back().first == "auth:logout");
+  CHECK(parseJson(two.events.fired.back().second)["reason"] == "remote");
+  CHECK(two.transport.count("/auth/logout") == 0);
+  CHECK(one.transport.count("/auth/csrf") >= 1);  // only the tab that logged out tells the backend
+  const auto lines = two.log.texts();
+  REQUIRE(lines.size() >= 3);
+  CHECK(lines[0] == "[Auth] Logged out in another tab");
+  CHECK(lines[1] == "[CSRF] Token cache reset for new session");
+  CHECK(lines[2] == "[API] Interceptor state reset for new session");
+  CHECK(browser.bus.name == "cleanslate:https://api.test/v1");
+}
+
+TEST_CASE("session and memory storage: login and logout travel through the channel, with tokens") {
+  for (const char* mode : {"session", "memory"}) {
+    CAPTURE(mode);
+    Browser browser;
+    Tab& one = browser.open(mode);
+    Tab& two = browser.open(mode);
+    login(one, "acc-1", "ref-1");
+    CHECK(one.channel->posted.back().find("acc-1") != std::string::npos);
+    browser.bus.deliverAll();
+    CHECK(two.session->isAuthenticated());
+    CHECK(parseJson(two.session->userJson())["email"] == "a@test.com");
+    two.session->request("GET", "/data", {}, [](const RequestOutcome&) {});
+    CHECK(Harness::header(two.transport.sent.back(), "Authorization") == "Bearer acc-1");
+    two.session->logout(nullptr);
+    browser.bus.deliverAll();
+    CHECK_FALSE(one.session->isAuthenticated());
+    CHECK(parseJson(one.events.fired.back().second)["reason"] == "remote");
+  }
+}
+
+TEST_CASE("with shared storage, or a channel through storage, messages carry no tokens") {
+  Browser shared;
+  Tab& local = shared.open("local");
+  login(local, "acc-x", "ref-x");
+  for (const auto& m : local.channel->posted) CHECK(m.find("acc-x") == std::string::npos);
+
+  Browser leaky;
+  Tab& viaStorage = leaky.open("memory", /*secrets=*/false);
+  login(viaStorage, "acc-y", "ref-y");
+  for (const auto& m : viaStorage.channel->posted) {
+    CHECK(m.find("acc-y") == std::string::npos);
+    CHECK(m.find("ref-y") == std::string::npos);
+  }
+}
+
+TEST_CASE("three tabs whose tokens expired together: one refresh POST, all replay, none logged out") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  Tab& three = browser.open();
+  login(one, "old", "ref-0");
+  browser.bus.deliverAll();
+  std::vector<RequestOutcome> results(3);
+  Tab* tabs[] = {&one, &two, &three};
+  for (int i = 0; i < 3; ++i) {
+    tabs[i]->session->request("GET", "/data", {}, [&results, i](const RequestOutcome& o) { results[i] = o; });
+  }
+  for (Tab* t : tabs) REQUIRE(t->transport.replyTo("/data", 401, "{}"));
+  CHECK(browser.lock.waiting.size() == 3);
+  CHECK(browser.lock.lastName == "cleanslate-refresh:https://api.test/v1");
+  // Tab one gets the lock first and refreshes.
+  REQUIRE(browser.lock.pump());
+  one.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c2"})");  // if the cached one is gone
+  REQUIRE(one.transport.replyTo("/auth/refresh", 200, R"({"access_token":"new","refresh_token":"ref-1"})"));
+  browser.bus.deliverAll();
+  CHECK(browser.lock.held);  // held a moment longer, so the write shows everywhere first
+  browser.scheduler.advance(50);
+  CHECK_FALSE(browser.lock.held);
+  // The others find the rotated tokens in storage under the lock.
+  REQUIRE(browser.lock.pump());
+  REQUIRE(browser.lock.pump());
+  int refreshes = 0;
+  for (Tab* t : tabs) refreshes += static_cast<int>(t->transport.count("/auth/refresh"));
+  CHECK(refreshes == 1);
+  for (Tab* t : tabs) {
+    REQUIRE(t->transport.find("/data") >= 0);
+    CHECK(Harness::header(t->transport.pending[static_cast<std::size_t>(t->transport.find("/data"))].request,
+                          "Authorization") == "Bearer new");
+    t->transport.replyTo("/data", 200, R"({"ok":true})");
+    CHECK(t->session->isAuthenticated());
+    for (const auto& e : t->events.fired) CHECK(e.first != "auth:logout");
+  }
+  for (const auto& r : results) CHECK(r.response.status == 200);
+}
+
+TEST_CASE("waiting for the cross-tab lock is bounded; a late grant is released at once") {
+  Browser browser;
+  Tab& one = browser.open();
+  login(one, "old", "ref-0");
+  RequestOutcome result;
+  one.session->request("GET", "/data", {}, [&](const RequestOutcome& o) { result = o; });
+  one.transport.replyTo("/data", 401, "{}");
+  REQUIRE(browser.lock.waiting.size() == 1);
+  browser.scheduler.advance(30000);
+  CHECK(result.code == "timeout");
+  CHECK(one.session->isAuthenticated());
+  REQUIRE(browser.lock.pump());
+  CHECK_FALSE(browser.lock.held);
+  CHECK(one.transport.count("/auth/refresh") == 0);
+}
+
+TEST_CASE("logout while waiting for the lock: the grant is released and nothing is refreshed") {
+  Browser browser;
+  Tab& one = browser.open();
+  login(one, "old", "ref-0");
+  RequestOutcome result;
+  one.session->request("GET", "/data", {}, [&](const RequestOutcome& o) { result = o; });
+  one.transport.replyTo("/data", 401, "{}");
+  one.session->logout(nullptr);
+  CHECK(result.code == "session_changed");
+  REQUIRE(browser.lock.pump());
+  CHECK_FALSE(browser.lock.held);
+  CHECK(one.transport.count("/auth/refresh") == 0);
+}
+
+TEST_CASE("junk on the channel is ignored") {
+  Browser browser;
+  Tab& one = browser.open();
+  login(one, "acc", "ref");
+  for (const char* junk : {"", "null", "[]", "{\"type\":5}", "{\"type\":\"login\"}", "{\"type\":\"login\",\"user\":7}",
+                           "{\"type\":\"unknown\"}", "{\"type\":\"refresh\",\"access_token\":\"a\\nb\",\"refresh_token\":\"r\"}"}) {
+    CAPTURE(junk);
+    one.channel->receive(junk);
+    CHECK(one.session->isAuthenticated());
+  }
+  CHECK(browser.sharedStore.values["access_token"] == "acc");
+}
