@@ -228,6 +228,9 @@ function overheadRows(F, label, o) {
     ? `capped to fit ${m.options.budgetMs / 1000} s: ${m.options.maxCycles.toLocaleString('en-US')} would take ~${Math.round(m.projectedFullMs / 1000)} s at ${m.msPerCycle.toFixed(0)} ms/cycle`
     : 'not capped';
   rows.push({ figure: F, measure: `cycles run: ${N.toLocaleString('en-US')} (${capNote})`, median: '', range: '', n: '', target: '', met: '' });
+  if (!m.wasmMemoryFound) {
+    rows.push({ figure: F, measure: 'wasm memory not found (no instance matched cleanslate.wasm): wasm rows are empty', median: '', range: '', n: '', target: '', met: '' });
+  }
   const diff = (k) => last[k].median - first[k].median;
   const wasmGrowth = diff('wasmBytes');
   rows.push(row(F, `wasm memory (buffer byteLength) after ${first.cycles}`, first.wasmBytes, 'B'));
