@@ -57,13 +57,14 @@ class FakeTransport final : public Transport {
     }
     return -1;
   }
-  void reply(std::size_t index, int status, const std::string& body) {
+  void reply(std::size_t index, int status, const std::string& body,
+             const std::string& rawHeaders = "content-type: application/json\r\n") {
     PendingRequest p = std::move(pending.at(index));
     pending.erase(pending.begin() + static_cast<long>(index));
     HttpResponse response;
     response.status = status;
     response.body = body;
-    response.rawHeaders = "content-type: application/json\r\n";
+    response.rawHeaders = rawHeaders;
     p.done(std::move(response));
   }
   void fail(std::size_t index, TransportError error = TransportError::Network) {
@@ -86,10 +87,11 @@ class FakeTransport final : public Transport {
     reply(static_cast<std::size_t>(i), status, body);
     return true;
   }
-  bool replyTo(const std::string& suffix, int status, const std::string& body) {
+  bool replyTo(const std::string& suffix, int status, const std::string& body,
+               const std::string& rawHeaders = "content-type: application/json\r\n") {
     const int i = find(suffix);
     if (i < 0) return false;
-    reply(static_cast<std::size_t>(i), status, body);
+    reply(static_cast<std::size_t>(i), status, body, rawHeaders);
     return true;
   }
   std::size_t count(const std::string& suffix) const {

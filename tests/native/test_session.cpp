@@ -376,7 +376,7 @@ TEST_CASE("refresh 5xx or network failure keeps the session and fails only the w
   h.loginAs("a");
   auto a = get(h, "/data");
   h.transport.replyTo("/data", 401, R"({"detail":"expired"})");
-  h.transport.replyTo("/auth/refresh", 503, "");
+  h.transport.replyTo("/auth/refresh", 500, "");
   CHECK(a->outcome.response.status == 401);
   CHECK(h.session->isAuthenticated());
   auto b = get(h, "/data");
@@ -442,4 +442,46 @@ TEST_CASE("a listener that disposes the session during auth:logout does not hang
   bool finished = false;
   h.session->logout([&](const LogoutOutcome&) { finished = true; });
   CHECK(finished);
+}
+
+TEST_CASE("refresh answered 429/503: bounded retries with backoff, Retry-After honoured up to a cap") {
+  Harness h(R"(,"requestTimeoutMs":60000)");
+  h.loginAs("a");
+  auto a = get(h, "/data");
+  h.transport.replyTo("/data", 401, "{}");
+  // 1: Retry-After 2 s is honoured.
+  REQUIRE(h.transport.find("/auth/refresh") >= 0);
+  h.transport.replyTo("/auth/refresh", 429, "", "content-type: application/json\r\nRetry-After: 2\r\n");
+  CHECK(h.session->refreshInFlight());
+  h.scheduler.advance(1999);
+  CHECK(h.transport.count("/auth/refresh") == 1);
+  h.scheduler.advance(1);
+  CHECK(h.transport.count("/auth/refresh") == 2);
+  // 2: an absurd Retry-After is capped at 10 s.
+  h.transport.replyTo("/auth/refresh", 503, "", "retry-after: 999999\r\n");
+  h.scheduler.advance(10000);
+  CHECK(h.transport.count("/auth/refresh") == 3);
+  // 3: no Retry-After: jittered backoff below the cap; then the last attempt.
+  h.transport.replyTo("/auth/refresh", 503, "");
+  h.scheduler.advance(10000);
+  CHECK(h.transport.count("/auth/refresh") == 4);
+  h.transport.replyTo("/auth/refresh", 503, "");
+  // Retries exhausted: the waiter gets its own 401, the session survives, no loop.
+  CHECK(a->outcome.response.status == 401);
+  CHECK(h.session->isAuthenticated());
+  CHECK_FALSE(h.session->refreshInFlight());
+  h.scheduler.advance(5000);
+  CHECK(h.transport.count("/auth/refresh") <= 5);
+}
+
+TEST_CASE("a throttled refresh overtaken by logout is not sent again") {
+  Harness h;
+  h.loginAs("a");
+  auto a = get(h, "/data");
+  h.transport.replyTo("/data", 401, "{}");
+  h.transport.replyTo("/auth/refresh", 429, "");
+  h.session->logout(nullptr);
+  CHECK(a->outcome.code == "session_changed");
+  h.scheduler.advance(20000);
+  CHECK(h.transport.count("/auth/refresh") == 1);
 }

@@ -17,6 +17,9 @@ constexpr double kMaxTimerMs = 24.0 * 24 * 3600 * 1000;  // below setTimeout's 2
 constexpr double kMinProactiveDelayMs = 1000;
 constexpr double kMaxProactiveBackoffMs = 60000;
 constexpr std::size_t kMaxDetailChars = 200;
+constexpr int kMaxRefreshRetries = 3;           // for 429/503 answers to a refresh
+constexpr double kRefreshBackoffBaseMs = 500;   // doubled per attempt, with jitter
+constexpr double kMaxRetryAfterMs = 10000;      // cap on Retry-After and on the backoff
 
 bool iequals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -197,6 +200,8 @@ void Session::beginGeneration() {
   cancelProactiveRefresh();
   refreshInFlight_ = false;
   refreshCall_ = 0;
+  if (refreshRetryTimer_ != 0) platform_.scheduler->clearTimer(refreshRetryTimer_);
+  refreshRetryTimer_ = 0;
   releaseRefreshLock();
   std::vector<uint64_t> stale;
   for (const auto& entry : calls_) {
@@ -217,6 +222,8 @@ void Session::dispose() {
   }
   csrfWaiters_.clear();
   refreshWaiters_.clear();
+  if (refreshRetryTimer_ != 0) platform_.scheduler->clearTimer(refreshRetryTimer_);
+  refreshRetryTimer_ = 0;
   releaseRefreshLock();
   if (platform_.channel != nullptr) platform_.channel->close();
   std::vector<uint64_t> ids;
@@ -442,6 +449,7 @@ void Session::startRefresh(const std::string& seenAccess) {
   if (refreshInFlight_) return;
   if (heldRefresh().empty()) return;
   refreshInFlight_ = true;
+  refreshAttempt_ = 0;
   cancelProactiveRefresh();
   const uint64_t epoch = ++refreshEpoch_;
   releaseRefreshLock();  // a lock still held a moment after the last refresh
@@ -512,6 +520,10 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
     for (const auto& waiter : waiters) advance(waiter.id);  // replay with the other tab's token
     return;
   }
+  sendRefresh(refreshToken);
+}
+
+void Session::sendRefresh(const std::string& refreshToken) {
   RequestOptions options;
   options.body = dumpJson(Json{{"refresh_token", refreshToken}});
   options.hasBody = true;
@@ -519,6 +531,32 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
   const uint64_t generation = generation_;
   refreshCall_ = startCall(Kind::Refresh, "POST", config_.refreshPath, std::move(options), true,
                            [this, generation](const RequestOutcome& outcome) { onRefreshDone(generation, outcome); });
+}
+
+double Session::refreshRetryDelayMs(const HttpResponse& response) {
+  // Retry-After in seconds is honoured up to the cap; otherwise exponential
+  // backoff with full jitter from a small generator seeded by the clock.
+  std::string lower = response.rawHeaders;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto at = lower.find("retry-after:");
+  if (at != std::string::npos) {
+    std::size_t i = at + 12;
+    while (i < lower.size() && lower[i] == ' ') ++i;
+    double seconds = 0;
+    bool digits = false;
+    while (i < lower.size() && std::isdigit(static_cast<unsigned char>(lower[i])) != 0 && seconds < 1e6) {
+      seconds = seconds * 10 + (lower[i++] - '0');
+      digits = true;
+    }
+    if (digits) return std::min(seconds * 1000.0, kMaxRetryAfterMs);
+  }
+  jitterState_ ^= static_cast<uint64_t>(platform_.scheduler->nowMs()) + 0x9E3779B97F4A7C15ULL;
+  jitterState_ ^= jitterState_ << 13;
+  jitterState_ ^= jitterState_ >> 7;
+  jitterState_ ^= jitterState_ << 17;
+  const double base = kRefreshBackoffBaseMs * std::pow(2.0, refreshAttempt_ - 1);
+  const double jitter = static_cast<double>(jitterState_ % 1000) / 1000.0;
+  return std::min(base / 2 + jitter * base / 2, kMaxRetryAfterMs);
 }
 
 void Session::releaseRefreshLock() {
@@ -610,8 +648,30 @@ void Session::joinRemoteLogin(uint64_t generation, const std::string& user, cons
 
 void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) {
   if (generation != generation_ || disposed_) return;  // the session it belonged to has ended
-  refreshInFlight_ = false;
   refreshCall_ = 0;
+  const int throttled = outcome.response.status;
+  if (outcome.code.empty() && (throttled == 429 || throttled == 503) && refreshAttempt_ < kMaxRefreshRetries) {
+    // Throttled: the refresh stays in flight (and the lock held) and is sent
+    // again after a bounded, jittered pause. The waiters' own deadlines still run.
+    ++refreshAttempt_;
+    const double delay = refreshRetryDelayMs(outcome.response);
+    log(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + std::to_string(throttled) + "), retrying in " +
+                            std::to_string(static_cast<long long>(delay)) + " ms");
+    refreshRetryTimer_ = platform_.scheduler->setTimer(delay, guarded([this, generation]() {
+      refreshRetryTimer_ = 0;
+      if (generation != generation_ || !refreshInFlight_) return;
+      const std::string refreshToken = heldRefresh();
+      if (refreshToken.empty()) {
+        RequestOutcome ended;
+        ended.code = code::kSessionChanged;
+        onRefreshDone(generation, ended);
+        return;
+      }
+      sendRefresh(refreshToken);
+    }));
+    return;
+  }
+  refreshInFlight_ = false;
   std::vector<RefreshWaiter> waiters;
   waiters.swap(refreshWaiters_);
   const int status = outcome.response.status;

@@ -149,6 +149,8 @@ class Session {
   void onRefreshLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
   void onRefreshDone(uint64_t generation, const RequestOutcome& outcome);
   void decideRefresh(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
+  void sendRefresh(const std::string& refreshToken);
+  double refreshRetryDelayMs(const HttpResponse& response);
   void releaseRefreshLock();
   void joinRemoteLogin(uint64_t generation, const std::string& user, const std::string& fp, int pollsLeft);
   std::string heldAccess();
@@ -198,7 +200,10 @@ class Session {
   uint64_t refreshLockTimer_ = 0;   // bounds the wait for the lock
   uint64_t lockReleaseTimer_ = 0;   // holds the lock briefly after a rotation
   TabLock::Release refreshLockRelease_;
-  std::string rotatedFingerprint_;  // announced by another tab, not yet seen in storage
+  std::string rotatedFingerprint_;
+  int refreshAttempt_ = 0;
+  uint64_t refreshRetryTimer_ = 0;
+  uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;  // announced by another tab, not yet seen in storage
   std::vector<RefreshWaiter> refreshWaiters_;
   uint64_t proactiveTimer_ = 0;
   double proactiveBackoffMs_ = 0;
