@@ -25,8 +25,7 @@ FLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-f
 # ------------------------------------------------------------------ tools
 missing() {
   echo "fuzz.sh: $1" >&2
-  echo "fuzz.sh: install the Debian packages: apt-get install clang libclang-rt-dev" \
-       "(on bookworm the runtime is libclang-rt-14-dev)" >&2
+  echo "fuzz.sh: install the Debian packages clang and libclang-rt-dev (apt-get install clang libclang-rt-dev)" >&2
   exit 1
 }
 command -v clang++ >/dev/null 2>&1 || missing "clang++ not found"
@@ -43,13 +42,11 @@ ln -sfn "$JSON_DIR/nlohmann" "$OUT/json-include/nlohmann"
 
 # The fuzzer runtime (libclang_rt.fuzzer) comes apart from clang on Debian.
 probe="$OUT/obj/probe"
-if [ ! -x "$probe" ]; then
-  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe.cpp"
-  # shellcheck disable=SC2086
-  if ! clang++ $FLAGS "$probe.cpp" -o "$probe" > "$OUT/logs/probe.log" 2>&1; then
-    cat "$OUT/logs/probe.log" >&2
-    missing "clang++ cannot link -fsanitize=fuzzer,address,undefined (the fuzzer runtime is missing)"
-  fi
+printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe.cpp"
+# shellcheck disable=SC2086
+if ! clang++ $FLAGS "$probe.cpp" -o "$probe" > "$OUT/logs/probe.log" 2>&1; then
+  cat "$OUT/logs/probe.log" >&2
+  missing "clang++ cannot link -fsanitize=fuzzer,address,undefined (the fuzzer runtime is missing)"
 fi
 
 # ------------------------------------------------------------------ build

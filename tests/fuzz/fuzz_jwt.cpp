@@ -21,8 +21,8 @@ std::string encode(const std::string& in) {
   std::string out;
   unsigned buffer = 0;
   int bits = 0;
-  for (unsigned char c : in) {
-    buffer = (buffer << 8) | c;
+  for (char ch : in) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(ch);
     bits += 8;
     while (bits >= 6) {
       bits -= 6;

@@ -45,8 +45,10 @@
 // CSRF tokens go only to the apiBase origin (read independently), every
 // unsafe request there carries a CSRF token; headers never hold CR/LF/NUL;
 // timers stay within setTimeout's range; no crash, leak or UB.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -73,8 +75,8 @@ const char* const kConfigs[] = {
     R"({"apiBase":"https://api.example.com/api/v1","logLevel":"debug"})",
     R"({"apiBase":"https://api.example.com/api/v1","logLevel":"debug","requestTimeoutMs":1000,"logoutTimeoutMs":500})",
     R"({"apiBase":"https://api.example.com/api/v1","logLevel":"warn","maxAuthResponseBytes":1024,"refreshLeewaySec":0})",
-    R"({"apiBase":"http://127.0.0.1:8080","storage":"session","csrfHeader":"X-XSRF-Token","requestTimeoutMs":5000,)"
-    R"("endpoints":{"login":"login","refresh":"/token/refresh","logout":"/logout","csrf":"/csrf"}})",
+    (R"({"apiBase":"http://127.0.0.1:8080","storage":"session","csrfHeader":"X-XSRF-Token","requestTimeoutMs":5000,)"
+     R"("endpoints":{"login":"login","refresh":"/token/refresh","logout":"/logout","csrf":"/csrf"}})"),
 };
 
 constexpr std::size_t kMaxBodyBytes = 2200000;
@@ -547,7 +549,7 @@ class Runner {
     if (stringField(b, "csrf_token", &value) && value.rfind("caller:", 0) != 0) csrfMinted_[value] = false;
   }
 
-  bool syncAnswer(const PendingRequest& p, HttpResponse* out) {
+  bool syncAnswer(const PendingRequest&, HttpResponse* out) {
     if (syncQueue_.empty()) return false;
     const auto spec = syncQueue_.front();
     syncQueue_.erase(syncQueue_.begin());

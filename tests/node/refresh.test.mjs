@@ -195,7 +195,7 @@ test('replaying a rotated refresh token revokes the family: the session ends as 
 
 test('refresh 5xx keeps the session; the caller gets its 401; the next 401 tries again', async () => {
   const session = await sessionWithExpiredAccess();
-  server.fault('POST /auth/refresh', { mode: 'status', status: 503, body: { detail: 'busy' }, times: 1 });
+  server.fault('POST /auth/refresh', { mode: 'status', status: 500, body: { detail: 'broken' }, times: 1 });
   const events = recordEvents();
   const first = await session.get('/user/profile');
   assert.equal(first.status, 401);
@@ -203,4 +203,29 @@ test('refresh 5xx keeps the session; the caller gets its 401; the next 401 tries
   assert.equal(events.filter((e) => e.type === 'auth:logout').length, 0);
   const second = await session.get('/user/profile');
   assert.equal(second.status, 200);
+});
+
+test('refresh answered 429 with Retry-After: waits, retries, and succeeds; a backend that stays at 503 gets a bounded number of tries', async () => {
+  const session = await sessionWithExpiredAccess();
+  server.fault('POST /auth/refresh', { mode: 'status', status: 429, body: { detail: 'slow down' }, headers: { 'Retry-After': '1' }, times: 2 });
+  const before = server.requests.filter((r) => r.path === '/auth/refresh').length;
+  const started = Date.now();
+  const ok = await session.get('/user/profile');
+  assert.equal(ok.status, 200);
+  assert.ok(Date.now() - started >= 1900, 'Retry-After: 1 was honoured twice');
+  assert.equal(server.requests.filter((r) => r.path === '/auth/refresh').length - before, 3);
+
+  session.dispose(); // it would join the next login as another tab would
+  const second = await sessionWithExpiredAccess('userB@test.com', { requestTimeoutMs: 20000 });
+  server.fault('POST /auth/refresh', { mode: 'status', status: 503, body: { detail: 'down' } });
+  const from = server.requests.filter((r) => r.path === '/auth/refresh').length;
+  const res = await second.get('/user/profile');
+  assert.equal(res.status, 401, 'retries exhausted: the caller sees its own 401');
+  assert.equal(second.isAuthenticated(), true, 'the session survives a backend that is down');
+  const tries = server.requests.filter((r) => r.path === '/auth/refresh').length - from;
+  assert.ok(tries >= 4 && tries <= 5, `one try and three retries (${tries}; a proactive attempt may add one)`);
+  await sleep(1500);
+  const later = server.requests.filter((r) => r.path === '/auth/refresh').length - from - tries;
+  assert.ok(later <= 1, `no loop afterwards: ${later} more tries in 1.5 s (the proactive retry backs off from 1 s)`);
+  server.clearFaults();
 });
