@@ -19,8 +19,15 @@ after(async () => {
 });
 
 /** Opens `count` pages of one context, each with a session and an event log on window. */
-async function openTabs(count, options = {}) {
+async function openTabs(count, options = {}, { withoutModernApis = false } = {}) {
   const context = await browser.newContext();
+  if (withoutModernApis) {
+    // As in older browsers: no BroadcastChannel, no Web Locks.
+    await context.addInitScript(() => {
+      delete window.BroadcastChannel;
+      Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
+    });
+  }
   const pages = [];
   for (let i = 0; i < count; i++) {
     const page = await context.newPage();
@@ -157,6 +164,39 @@ test("storage: 'session' — logout still propagates through the channel", async
     assert.equal(s.events.find((e) => e.type === 'auth:logout').detail.reason, 'remote');
     assert.equal(s.authenticated, false);
     assert.equal(s.sessionStored, null);
+  } finally {
+    await context.close();
+  }
+});
+
+test('without BroadcastChannel and Web Locks: logout propagates via storage events, three tabs still refresh once', async () => {
+  const { context, pages } = await openTabs(3, {}, { withoutModernApis: true });
+  try {
+    assert.equal(await pages[0].evaluate(() => typeof BroadcastChannel + '/' + typeof navigator.locks), 'undefined/undefined');
+    await pages[0].evaluate(() => window.session.login('userA@test.com', 'password'));
+    for (const page of pages.slice(1)) await waitFor(page, () => window.events.some((e) => e.type === 'auth:login'));
+    for (const page of pages) await page.evaluate(() => window.session.dispose());
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    for (const page of pages) await startSession(page, {});
+    const before = server.stats.refresh;
+    const results = await Promise.all(
+      pages.map((page) => page.evaluate(() => window.session.get('/user/profile').then((r) => r.status, (e) => e.code))),
+    );
+    assert.deepEqual(results, [200, 200, 200]);
+    assert.equal(server.stats.refresh - before, 1, 'the storage lease let one tab refresh');
+    assert.equal(await pages[1].evaluate(() => localStorage.getItem('cleanslate_lease:cleanslate-refresh:' + location.origin + '/api/v1')), null, 'lease released');
+
+    const counts = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.events.filter((e) => e.type === 'auth:logout').length)));
+    await pages[0].evaluate(() => window.session.logout());
+    for (const [i, page] of pages.slice(1).entries()) {
+      await waitFor(page, (n) => window.events.filter((e) => e.type === 'auth:logout').length > n, counts[i]);
+      const s = await state(page);
+      assert.equal(s.events.filter((e) => e.type === 'auth:logout').at(-1).detail.reason, 'remote');
+      assert.equal(s.authenticated, false);
+    }
+    // The storage-event channel never put a token into storage.
+    const keys = await pages[0].evaluate(() => Object.keys(localStorage));
+    assert.deepEqual(keys.filter((k) => k.startsWith('cleanslate_msg')), []);
   } finally {
     await context.close();
   }
