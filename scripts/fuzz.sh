@@ -150,7 +150,7 @@ for t in "${TARGETS[@]}"; do
   [ -d "$dir" ] || continue
   for input in "$dir"/*; do
     [ -f "$input" ] || continue
-    if "$OUT/$t" -runs=1 "$input" > "$OUT/logs/regression.log" 2>&1; then
+    if "$OUT/$t" -runs=1 -timeout=20 "$input" > "$OUT/logs/regression.log" 2>&1; then
       echo "regression $input: no crash"
     else
       failed=1
@@ -160,7 +160,10 @@ for t in "${TARGETS[@]}"; do
   done
 done
 for stray in tests/fuzz/regressions/*; do
-  [ -f "$stray" ] && echo "fuzz.sh: $stray is not under a target's folder (tests/fuzz/regressions/<target>/)" >&2 && failed=1
+  if [ -f "$stray" ]; then
+    echo "fuzz.sh: $stray is not under a target's folder (tests/fuzz/regressions/<target>/)" >&2
+    failed=1
+  fi
 done
 
 exit "$failed"

@@ -1,10 +1,14 @@
-// The one EMSCRIPTEN_BINDINGS block: a `Session` class whose methods the JS
-// entry (web/src/) wraps into promises. Values cross as strings and plain
-// numbers; results come back through a JS callback. No C++ exception
+// The one EMSCRIPTEN_BINDINGS block. Sessions are held here and named by an
+// integer handle; the JS entry (web/src/) wraps the functions into the
+// promise API. Values cross as strings and numbers, and results come back
+// through one JS function (Module.csSettle) keyed by a callback id, so the
+// module needs neither embind classes nor emscripten::val. No C++ exception
 // crosses into JS: the core reports failures as codes.
 #include <emscripten/bind.h>
-#include <emscripten/val.h>
+#include <emscripten/emscripten.h>
+#include <emscripten/eventloop.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,6 +19,12 @@
 #include "core/token_store.h"
 #include "platform/fetch_transport.h"
 #include "platform/web_runtime.h"
+
+// Delivers a result to the JS callback registered under `id`.
+EM_JS(void, cs_settle, (int id, const char* code, int status, const char* a, int aLength, const char* b), {
+  var settle = Module["csSettle"];
+  if (settle) settle(id, UTF8ToString(code), status, UTF8ToString(a, aLength), UTF8ToString(b));
+});
 
 namespace cleanslate {
 namespace {
@@ -31,69 +41,21 @@ bool parseHeaders(const std::string& json, Headers* out) {
   return true;
 }
 
-}  // namespace
-
+// One session with the browser adapters it runs on.
 class WasmSession {
  public:
-  explicit WasmSession(const std::string& configJson) {
-    ConfigResult parsed = parseConfig(configJson);
-    error_ = parsed.error;
-    if (!error_.empty()) return;
-    if (parsed.config.storage == StorageMode::Memory) {
+  explicit WasmSession(Config config) {
+    if (config.storage == StorageMode::Memory) {
       store_ = std::make_unique<MemoryStore>();
     } else {
-      store_ = std::make_unique<WebStorage>(parsed.config.storage == StorageMode::Session ? WebStorageKind::Session
-                                                                                          : WebStorageKind::Local);
+      store_ = std::make_unique<WebStorage>(config.storage == StorageMode::Session ? WebStorageKind::Session
+                                                                                   : WebStorageKind::Local);
     }
     Platform platform{&transport_, store_.get(), &events_, &scheduler_, &log_, &channel_, &lock_};
-    session_ = std::make_unique<Session>(std::move(parsed.config), platform);
-  }
-
-  std::string configError() const { return error_; }
-
-  void login(const std::string& email, const std::string& password, emscripten::val callback) {
-    if (!session_) return;
-    session_->login(email, password, [callback](const LoginOutcome& outcome) {
-      callback(outcome.code, outcome.error, outcome.userJson);
-    });
-  }
-
-  void logout(emscripten::val callback) {
-    if (!session_) return;
-    session_->logout([callback](const LogoutOutcome& outcome) { callback(outcome.backendNotified); });
-  }
-
-  void request(const std::string& method, const std::string& target, const std::string& body, bool hasBody,
-               const std::string& contentType, const std::string& headersJson, emscripten::val callback) {
-    if (!session_) return;
-    auto reply = [callback](const RequestOutcome& outcome) {
-      callback(outcome.code, outcome.response.status, outcome.response.body, outcome.response.rawHeaders);
-    };
-    RequestOptions options;
-    options.body = body;
-    options.hasBody = hasBody;
-    options.contentType = contentType;
-    if (!parseHeaders(headersJson, &options.headers)) {
-      reply({code::kInvalidArgument, {}});
-      return;
-    }
-    session_->request(method, target, std::move(options), reply);
-  }
-
-  void resetCsrfToken() {
-    if (session_) session_->resetCsrfToken();
-  }
-  void resetApiState() {
-    if (session_) session_->resetApiState();
-  }
-  bool isAuthenticated() { return session_ && session_->isAuthenticated(); }
-  std::string user() { return session_ ? session_->userJson() : "null"; }
-  void dispose() {
-    if (session_) session_->dispose();
+    session = std::make_unique<Session>(std::move(config), platform);
   }
 
  private:
-  std::string error_;
   FetchTransport transport_;
   std::unique_ptr<KeyValueStore> store_;
   WindowEvents events_;
@@ -101,22 +63,110 @@ class WasmSession {
   ConsoleLog log_;
   BroadcastTabChannel channel_;
   WebTabLock lock_;
-  std::unique_ptr<Session> session_;  // declared last: destroyed first
+
+ public:
+  std::unique_ptr<Session> session;  // declared last: destroyed first
 };
 
+std::map<int, std::unique_ptr<WasmSession>>& sessions() {
+  static std::map<int, std::unique_ptr<WasmSession>> all;
+  return all;
+}
+int nextHandle = 1;
+std::string lastConfigError;
+
+Session* find(int handle) {
+  const auto it = sessions().find(handle);
+  return it == sessions().end() || it->second->session->disposed() ? nullptr : it->second->session.get();
+}
+
+void destroyLater(void* handle) {
+  sessions().erase(static_cast<int>(reinterpret_cast<intptr_t>(handle)));
+}
+
+// ---------------------------------------------------------------- the bound functions
+
+int create(const std::string& configJson) {
+  ConfigResult parsed = parseConfig(configJson);
+  lastConfigError = parsed.error;
+  if (!parsed.error.empty()) return 0;
+  const int handle = nextHandle++;
+  sessions()[handle] = std::make_unique<WasmSession>(std::move(parsed.config));
+  return handle;
+}
+
+std::string configError() { return lastConfigError; }
+
+void login(int handle, const std::string& email, const std::string& password, int callback) {
+  Session* session = find(handle);
+  if (session == nullptr) return cs_settle(callback, code::kDisposed, 0, "", 0, "");
+  session->login(email, password, [callback](const LoginOutcome& o) {
+    cs_settle(callback, o.code.c_str(), 0, o.error.c_str(), static_cast<int>(o.error.size()), o.userJson.c_str());
+  });
+}
+
+void logout(int handle, int callback) {
+  Session* session = find(handle);
+  if (session == nullptr) return cs_settle(callback, code::kDisposed, 0, "", 0, "");
+  session->logout([callback](const LogoutOutcome& o) { cs_settle(callback, "", o.backendNotified ? 1 : 0, "", 0, ""); });
+}
+
+void request(int handle, const std::string& method, const std::string& target, const std::string& body, bool hasBody,
+             const std::string& contentType, const std::string& headersJson, int callback) {
+  auto reply = [callback](const RequestOutcome& o) {
+    cs_settle(callback, o.code.c_str(), o.response.status, o.response.body.data(),
+              static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str());
+  };
+  Session* session = find(handle);
+  if (session == nullptr) return reply({code::kDisposed, {}});
+  RequestOptions options;
+  options.body = body;
+  options.hasBody = hasBody;
+  options.contentType = contentType;
+  if (!parseHeaders(headersJson, &options.headers)) return reply({code::kInvalidArgument, {}});
+  session->request(method, target, std::move(options), reply);
+}
+
+void resetCsrfToken(int handle) {
+  if (Session* session = find(handle)) session->resetCsrfToken();
+}
+
+void resetApiState(int handle) {
+  if (Session* session = find(handle)) session->resetApiState();
+}
+
+bool isAuthenticated(int handle) {
+  Session* session = find(handle);
+  return session != nullptr && session->isAuthenticated();
+}
+
+std::string user(int handle) {
+  Session* session = find(handle);
+  return session != nullptr ? session->userJson() : "null";
+}
+
+void dispose(int handle) {
+  Session* session = find(handle);
+  if (session == nullptr) return;
+  session->dispose();
+  // Destroyed on a later turn: dispose() may be called from an event
+  // listener while the session is still on the stack.
+  emscripten_set_timeout(destroyLater, 0, reinterpret_cast<void*>(static_cast<intptr_t>(handle)));
+}
+
+}  // namespace
 }  // namespace cleanslate
 
 EMSCRIPTEN_BINDINGS(cleanslate) {
-  using cleanslate::WasmSession;
-  emscripten::class_<WasmSession>("Session")
-      .constructor<std::string>()
-      .function("_configError", &WasmSession::configError)
-      .function("_login", &WasmSession::login)
-      .function("logout", &WasmSession::logout)
-      .function("_request", &WasmSession::request)
-      .function("resetCsrfToken", &WasmSession::resetCsrfToken)
-      .function("resetApiState", &WasmSession::resetApiState)
-      .function("isAuthenticated", &WasmSession::isAuthenticated)
-      .function("_user", &WasmSession::user)
-      .function("dispose", &WasmSession::dispose);
+  using namespace cleanslate;
+  emscripten::function("_create", &create);
+  emscripten::function("_configError", &configError);
+  emscripten::function("_login", &login);
+  emscripten::function("logout", &logout);
+  emscripten::function("_request", &request);
+  emscripten::function("resetCsrfToken", &resetCsrfToken);
+  emscripten::function("resetApiState", &resetApiState);
+  emscripten::function("isAuthenticated", &isAuthenticated);
+  emscripten::function("_user", &user);
+  emscripten::function("dispose", &dispose);
 }

@@ -16,6 +16,7 @@ namespace {
 constexpr double kMaxTimerMs = 24.0 * 24 * 3600 * 1000;  // below setTimeout's 2^31-1 ms limit
 constexpr double kMinProactiveDelayMs = 1000;
 constexpr double kMaxProactiveBackoffMs = 60000;
+constexpr double kFirstProactiveRetryMs = 5000;  // after a failed refresh, then doubling
 constexpr std::size_t kMaxDetailChars = 200;
 constexpr int kMaxRefreshRetries = 3;           // for 429/503 answers to a refresh
 constexpr double kRefreshBackoffBaseMs = 500;   // doubled per attempt, with jitter
@@ -720,7 +721,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     }
   }
   // The session survives a failed refresh; try again later, backing off.
-  proactiveBackoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kMinProactiveDelayMs, proactiveBackoffMs_ * 2));
+  proactiveBackoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, proactiveBackoffMs_ * 2));
   log(LogLevel::Warn, "[Auth] Token refresh failed (" +
                           (outcome.code.empty() ? "HTTP " + std::to_string(status) : outcome.code) +
                           "), keeping the session");

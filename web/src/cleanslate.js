@@ -28,6 +28,20 @@ export class SessionError extends Error {
 const WASM_URL = new URL('./cleanslate.wasm', import.meta.url);
 let corePromise = null;
 
+// Results come back from the core through one function, keyed by an id.
+const pending = new Map();
+let nextCallback = 1;
+function callback(fn) {
+  const id = nextCallback++;
+  pending.set(id, fn);
+  return id;
+}
+function settle(id, code, status, a, b) {
+  const fn = pending.get(id);
+  pending.delete(id);
+  if (fn) fn(code, status, a, b);
+}
+
 async function compileWasm() {
   const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
   if (WASM_URL.protocol === 'file:' && isNode) {
@@ -54,6 +68,7 @@ function loadCore() {
             },
             print: (text) => console.log(text),
             printErr: (text) => console.error(text),
+            csSettle: settle,
           }).then(resolve, reject);
         }),
     );
@@ -118,23 +133,25 @@ function headersToJson(headers) {
 
 class Session {
   #core;
+  #handle;
   #disposed = false;
 
-  constructor(core) {
+  constructor(core, handle) {
     this.#core = core;
+    this.#handle = handle;
   }
 
   get user() {
     if (this.#disposed) return null;
     try {
-      return JSON.parse(this.#core._user());
+      return JSON.parse(this.#core._user(this.#handle));
     } catch {
       return null;
     }
   }
 
   isAuthenticated() {
-    return !this.#disposed && this.#core.isAuthenticated();
+    return !this.#disposed && this.#core.isAuthenticated(this.#handle);
   }
 
   login(email, password) {
@@ -143,16 +160,18 @@ class Session {
       return Promise.resolve({ success: false, error: 'email and password must be strings', code: 'invalid_argument' });
     }
     return new Promise((resolve) => {
-      this.#core._login(email, password, (code, error, user) => {
+      this.#core._login(this.#handle, email, password, callback((code, _status, error, user) => {
         resolve(code ? { success: false, error, code } : { success: true, user: JSON.parse(user) });
-      });
+      }));
     });
   }
 
   logout() {
     if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
     return new Promise((resolve) => {
-      this.#core.logout((backendNotified) => resolve({ success: true, backendNotified }));
+      this.#core.logout(this.#handle, callback((code, notified) => {
+        resolve(code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified: notified === 1 });
+      }));
     });
   }
 
@@ -190,19 +209,20 @@ class Session {
       return Promise.reject(new SessionError('invalid_argument', 'headers must be an object of strings'));
     }
     return new Promise((resolve, reject) => {
-      this.#core._request(method, path, text, hasBody, contentType, headersJson, (code, status, responseBody, rawHeaders) => {
-        if (code) {
-          reject(new SessionError(code));
-          return;
-        }
-        const responseHeaders = parseHeaders(rawHeaders);
-        resolve({
-          status,
-          ok: status >= 200 && status < 300,
-          data: parseData(responseBody, responseHeaders['content-type'] || ''),
-          headers: responseHeaders,
-        });
-      });
+      this.#core._request(this.#handle, method, path, text, hasBody, contentType, headersJson,
+        callback((code, status, responseBody, rawHeaders) => {
+          if (code) {
+            reject(new SessionError(code));
+            return;
+          }
+          const responseHeaders = parseHeaders(rawHeaders);
+          resolve({
+            status,
+            ok: status >= 200 && status < 300,
+            data: parseData(responseBody, responseHeaders['content-type'] || ''),
+            headers: responseHeaders,
+          });
+        }));
     });
   }
 
@@ -223,18 +243,17 @@ class Session {
   }
 
   resetCsrfToken() {
-    if (!this.#disposed) this.#core.resetCsrfToken();
+    if (!this.#disposed) this.#core.resetCsrfToken(this.#handle);
   }
 
   resetApiState() {
-    if (!this.#disposed) this.#core.resetApiState();
+    if (!this.#disposed) this.#core.resetApiState(this.#handle);
   }
 
   dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#core.dispose();
-    this.#core.delete();
+    this.#core.dispose(this.#handle);
   }
 }
 
@@ -258,11 +277,7 @@ export async function createSession(options = {}) {
   } catch (error) {
     throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${error && error.message}`);
   }
-  const session = new core.Session(configJson);
-  const problem = session._configError();
-  if (problem) {
-    session.delete();
-    throw new SessionError('invalid_config', problem);
-  }
-  return new Session(session);
+  const handle = core._create(configJson);
+  if (!handle) throw new SessionError('invalid_config', core._configError());
+  return new Session(core, handle);
 }
