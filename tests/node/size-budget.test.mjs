@@ -1,0 +1,21 @@
+// Size is deterministic, so it has a budget: the gzip -9 total of what a
+// page downloads (the ES module and the wasm) may not grow past it unnoticed.
+// The figures and the comparison with other clients are in `npm run bench`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+
+const BUDGET_GZIP_BYTES = 66_000;
+
+test(`web/dist download stays within ${BUDGET_GZIP_BYTES} bytes gzip -9`, () => {
+  let total = 0;
+  for (const file of ['cleanslate.mjs', 'cleanslate.wasm']) {
+    const bytes = readFileSync(new URL(`../../web/dist/${file}`, import.meta.url));
+    const gz = gzipSync(bytes, { level: 9 }).length;
+    console.log(`${file}: ${bytes.length} B raw, ${gz} B gzip`);
+    total += gz;
+  }
+  console.log(`total: ${total} B gzip (budget ${BUDGET_GZIP_BYTES})`);
+  assert.ok(total <= BUDGET_GZIP_BYTES, `${total} B gzip is over the ${BUDGET_GZIP_BYTES} B budget`);
+});
