@@ -15,3 +15,9 @@ if compgen -G "tests/browser/*.test.mjs" >/dev/null; then
   echo "== browser (node --test + Chromium)"
   node --test tests/browser/*.test.mjs
 fi
+
+echo "== fuzz (libFuzzer, 30 s per target, then the kept regressions)"
+bash scripts/fuzz.sh 30
+
+echo "== native under AddressSanitizer + UndefinedBehaviorSanitizer"
+bash scripts/sanitize.sh

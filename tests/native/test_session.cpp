@@ -485,3 +485,35 @@ TEST_CASE("a throttled refresh overtaken by logout is not sent again") {
   h.scheduler.advance(20000);
   CHECK(h.transport.count("/auth/refresh") == 1);
 }
+
+TEST_CASE("JSON nested deeper than the limit is refused, not serialised into a stack overflow") {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "[";
+  CHECK(parseJson(deep).is_discarded());
+  std::string ok = "{\"a\":";
+  for (int i = 0; i < kMaxJsonDepth - 1; ++i) ok += "[";
+  for (int i = 0; i < kMaxJsonDepth - 1; ++i) ok += "]";
+  ok += ",\"s\":\"[[[[{{{{\\\"\"}";
+  CHECK_FALSE(parseJson(ok).is_discarded());
+
+  Harness h;
+  LoginOutcome outcome;
+  h.session->login("a@test.com", "pw", [&](const LoginOutcome& o) { outcome = o; });
+  h.transport.replyTo("/auth/csrf", 200, R"({"csrf_token":"c"})");
+  h.transport.replyTo("/auth/login", 200, R"({"access_token":"a","refresh_token":"r","user":)" + deep + "}");
+  CHECK(outcome.code == "bad_response");
+  Harness loggedIn;
+  loggedIn.loginAs("a");
+  CHECK(loggedIn.session->userJson() != "null");
+  loggedIn.store.values["cleanslate_user"] = deep;  // storage is writable by any script of the origin
+  CHECK(loggedIn.session->userJson() == "null");    // junk reads as no user
+}
+
+TEST_CASE("a stored access token that is not a valid header value is never sent") {
+  Harness h;
+  h.loginAs("a");
+  h.store.values["access_token"] = "abc\r\nX-Injected: 1";
+  h.session->request("GET", "/x", {}, [](const RequestOutcome&) {});
+  CHECK(Harness::header(h.transport.sent.back(), "Authorization").empty());
+  for (const auto& header : h.transport.sent.back().headers) CHECK(isHeaderValue(header.second));
+}

@@ -13,8 +13,39 @@ namespace cleanslate {
 
 using Json = nlohmann::json;
 
-// Parses `text`; a discarded value (is_discarded()) on any error.
+// Deepest nesting of arrays and objects accepted. Serialising a value
+// recurses once per level, and the wasm stack is small: anything deeper is
+// refused before it is parsed.
+inline constexpr int kMaxJsonDepth = 64;
+
+// True when `text` nests arrays/objects no deeper than kMaxJsonDepth
+// (brackets inside strings do not count).
+inline bool nestingWithinLimit(const std::string& text) {
+  int depth = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\') {
+        ++i;  // skip the escaped character
+      } else if (c == '"') {
+        inString = false;
+      }
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Parses `text`; a discarded value (is_discarded()) on any error, including
+// nesting deeper than kMaxJsonDepth.
 inline Json parseJson(const std::string& text) {
+  if (!nestingWithinLimit(text)) return Json(Json::value_t::discarded);
   return Json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 

@@ -140,7 +140,13 @@ bool Session::isAuthenticated() { return !disposed_ && active_ && tokens_.hasTok
 
 // Tokens count only while this tab holds a session: storage shared with other
 // tabs may show a session this tab has not joined yet, or one that has ended.
-std::string Session::heldAccess() { return active_ ? tokens_.access() : std::string(); }
+// A stored token that could not be sent as a header (CR, LF, NUL: storage is
+// writable by any script of the origin) counts as absent.
+std::string Session::heldAccess() {
+  if (!active_) return {};
+  std::string access = tokens_.access();
+  return isHeaderValue(access) ? access : std::string();
+}
 std::string Session::heldRefresh() { return active_ ? tokens_.refresh() : std::string(); }
 
 std::string Session::userJson() {
