@@ -2,47 +2,25 @@
 // ends in a defined outcome with a code, never an exception, a hang or a
 // leaked token. Runs in Node with jsdom globals against the reference
 // backend, which misbehaves on purpose through its fault hooks.
-import { test, before, after, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startBackend, installDom, removeDom, recordConsole, recordEvents, createSession, SessionError, sleep,
+  useBackend, startBackend, installDom, recordConsole, recordEvents, createSession, SessionError, sleep,
 } from './helpers.mjs';
 
-let server;
-const sessions = [];
-
-async function newSession(options = {}) {
-  const session = await createSession({ apiBase: server.apiBase, logLevel: 'silent', ...options });
-  sessions.push(session);
-  return session;
-}
+const suite = useBackend({ loginRateLimit: { perAccount: 1000, perAddress: 1000, windowSec: 300 } });
 
 const jwt = (payload) => `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${
   typeof payload === 'string' ? payload : Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
 
-before(async () => {
-  server = await startBackend({ loginRateLimit: { perAccount: 1000, perAddress: 1000, windowSec: 300 } });
-});
-after(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  installDom(`${server.url}/`);
-  server.clearFaults();
-});
-afterEach(() => {
-  while (sessions.length) sessions.pop().dispose();
-  removeDom();
-});
-
 test('malformed auth answers are bad_response and store nothing: login, CSRF, refresh', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   const big = JSON.stringify({ access_token: 'a', refresh_token: 'r', user: { id: 1 }, pad: 'x'.repeat(1024 * 1024) });
   const bodies = ['not json', '{"access_token":', '[]', 'null', '{"access_token":1,"refresh_token":2,"user":{}}',
     '{"refresh_token":"r","user":{}}', '{"access_token":"a","user":{}}', '{"access_token":"a","refresh_token":"r"}',
     '{"access_token":"","refresh_token":"r","user":{}}', '', '<!doctype html><h1>502 Bad Gateway</h1>', big];
   for (const body of bodies) {
-    server.fault('POST /auth/login', { mode: 'status', status: 200, body, times: 1 });
+    suite.server.fault('POST /auth/login', { mode: 'status', status: 200, body, times: 1 });
     const result = await session.login('userA@test.com', 'password');
     assert.equal(result.success, false, body.slice(0, 40));
     assert.equal(result.code, 'bad_response', body.slice(0, 40));
@@ -53,15 +31,15 @@ test('malformed auth answers are bad_response and store nothing: login, CSRF, re
 
   for (const body of ['<html>', '{"csrf_token":5}', '{}', '', `{"csrf_token":"${'x'.repeat(2 * 1024 * 1024)}"}`]) {
     session.resetCsrfToken();
-    server.fault('GET /auth/csrf', { mode: 'status', status: 200, body, times: 1 });
+    suite.server.fault('GET /auth/csrf', { mode: 'status', status: 200, body, times: 1 });
     await assert.rejects(session.post('/user/notes', { text: 'x' }), (e) => e instanceof SessionError && e.code === 'bad_response');
   }
   assert.equal((await session.post('/user/notes', { text: 'fine' })).status, 201);
 
   const refreshBefore = localStorage.getItem('refresh_token');
   for (const body of ['{"access_token":"only"}', 'garbage', '{"access_token":7,"refresh_token":"r"}']) {
-    server.fault('GET /user/profile', { mode: 'status', status: 401, body: { detail: 'expired' }, times: 1 });
-    server.fault('POST /auth/refresh', { mode: 'status', status: 200, body, times: 1 });
+    suite.server.fault('GET /user/profile', { mode: 'status', status: 401, body: { detail: 'expired' }, times: 1 });
+    suite.server.fault('POST /auth/refresh', { mode: 'status', status: 200, body, times: 1 });
     await assert.rejects(session.get('/user/profile'), (e) => e.code === 'bad_response');
     assert.equal(localStorage.getItem('refresh_token'), refreshBefore, 'nothing stored');
     assert.equal(session.isAuthenticated(), true);
@@ -69,7 +47,7 @@ test('malformed auth answers are bad_response and store nothing: login, CSRF, re
 });
 
 test('odd access tokens are treated as opaque: no crash, reactive refresh still works', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   const odd = ['opaque-token', 'a.b', jwt({ sub: '1', exp: 'soon' }), jwt({ exp: 1e300 }), jwt({ exp: -1 }),
     jwt('!!!not-base64!!!'), jwt({ exp: 17e8, pad: 'y'.repeat(200000) }), jwt('W10')];
   for (const access of odd) {
@@ -91,7 +69,7 @@ test('odd access tokens are treated as opaque: no crash, reactive refresh still 
 
 test('storage that throws (quota, SecurityError) keeps the session working in memory with one warning', async () => {
   for (const failure of ['QuotaExceededError', 'SecurityError']) {
-    installDom(`${server.url}/`);
+    installDom(`${suite.server.url}/`);
     const real = globalThis.localStorage;
     const broken = {
       getItem: (k) => { if (failure === 'SecurityError') throw new DOMException('disabled', failure); return real.getItem(k); },
@@ -100,7 +78,7 @@ test('storage that throws (quota, SecurityError) keeps the session working in me
     };
     globalThis.localStorage = broken;
     const rec = recordConsole(); // a storage that throws on read is noticed at construction
-    const session = await newSession({ logLevel: 'warn' });
+    const session = await suite.newSession({ logLevel: 'warn' });
     try {
       const login = await session.login('userA@test.com', 'password');
       assert.equal(login.success, true, failure);
@@ -118,12 +96,12 @@ test('storage that throws (quota, SecurityError) keeps the session working in me
     assert.match(warnings[0].text, new RegExp(`Storage unavailable \\(${failure}\\)`));
     assert.equal(real.getItem('access_token'), null, 'no token left in the broken storage');
     session.dispose();
-    sessions.pop();
+    suite.sessions.pop();
   }
 });
 
 test('XMLHttpRequest that throws on open or send is a network error, and the session carries on', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   await session.login('userA@test.com', 'password');
   const Real = globalThis.XMLHttpRequest;
   for (const where of ['constructor', 'open', 'send']) {
@@ -149,7 +127,7 @@ test('without BroadcastChannel and navigator.locks the session still works (fall
   const saved = globalThis.BroadcastChannel;
   delete globalThis.BroadcastChannel;
   try {
-    const session = await newSession();
+    const session = await suite.newSession();
     assert.equal((await session.login('userA@test.com', 'password')).success, true);
     assert.equal((await session.get('/user/profile')).status, 200);
     await session.logout();
@@ -160,7 +138,7 @@ test('without BroadcastChannel and navigator.locks the session still works (fall
 });
 
 test('lifecycle edges have defined results: after dispose, double logout, login during logout, concurrent logins', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   // Concurrent logins: the newest wins, the older one says superseded.
   const [first, second] = await Promise.all([
     session.login('userA@test.com', 'password'),
@@ -179,7 +157,7 @@ test('lifecycle edges have defined results: after dispose, double logout, login 
 
   // Login during logout: the logout's notice does not touch the new session.
   await session.login('userA@test.com', 'password');
-  server.fault('POST /auth/logout', { mode: 'delay', delayMs: 300, times: 1 });
+  suite.server.fault('POST /auth/logout', { mode: 'delay', delayMs: 300, times: 1 });
   const loggingOut = session.logout();
   const during = await session.login('userB@test.com', 'password');
   assert.equal(during.success, true);
@@ -187,7 +165,7 @@ test('lifecycle edges have defined results: after dispose, double logout, login 
   assert.equal(session.user.email, 'userB@test.com');
 
   // Logout while a login is in flight: the login reports session_changed.
-  server.fault('POST /auth/login', { mode: 'delay', delayMs: 200, times: 1 });
+  suite.server.fault('POST /auth/login', { mode: 'delay', delayMs: 200, times: 1 });
   const pendingLogin = session.login('userA@test.com', 'password');
   await sleep(50);
   await session.logout();
@@ -210,7 +188,7 @@ test('lifecycle edges have defined results: after dispose, double logout, login 
 });
 
 test('bad arguments reject with invalid_argument, never throw', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   await assert.rejects(session.request('TRACE', '/x'), (e) => e.code === 'invalid_argument');
   await assert.rejects(session.request(42, '/x'), (e) => e.code === 'invalid_argument');
   await assert.rejects(session.get('/x', { headers: { 'X-Bad': 'a\r\nInjected: 1' } }), (e) => e.code === 'invalid_argument');
@@ -222,11 +200,11 @@ test('bad arguments reject with invalid_argument, never throw', async () => {
   assert.equal((await session.login('', '')).code, 'invalid_argument');
   assert.equal((await session.login(null, undefined)).code, 'invalid_argument');
   await assert.rejects(createSession(null), (e) => e.code === 'invalid_config');
-  await assert.rejects(createSession({ apiBase: server.apiBase, endpoints: { login: 'https://evil.test/login' } }), (e) => e.code === 'invalid_config');
+  await assert.rejects(createSession({ apiBase: suite.server.apiBase, endpoints: { login: 'https://evil.test/login' } }), (e) => e.code === 'invalid_config');
 });
 
 test('no token or password in any log line at any level, or in any event detail', async () => {
-  const session = await newSession({ logLevel: 'debug' });
+  const session = await suite.newSession({ logLevel: 'debug' });
   const events = recordEvents();
   const rec = recordConsole();
   const secrets = new Set(['password']);
@@ -235,17 +213,17 @@ test('no token or password in any log line at any level, or in any event detail'
     secrets.add(localStorage.getItem('access_token'));
     secrets.add(localStorage.getItem('refresh_token'));
     await session.post('/user/notes', { text: 'x' });
-    server.fault('GET /user/profile', { mode: 'status', status: 401, body: { detail: 'expired' }, times: 1 });
+    suite.server.fault('GET /user/profile', { mode: 'status', status: 401, body: { detail: 'expired' }, times: 1 });
     await session.get('/user/profile'); // refresh
     secrets.add(localStorage.getItem('access_token'));
     secrets.add(localStorage.getItem('refresh_token'));
-    server.fault('POST /auth/logout', { mode: 'status', status: 500, body: { detail: 'nope' }, times: 1 });
+    suite.server.fault('POST /auth/logout', { mode: 'status', status: 500, body: { detail: 'nope' }, times: 1 });
     await session.logout();
     await session.login('userA@test.com', 'wrong');
   } finally {
     rec.restore();
   }
-  for (const r of server.requests) if (r.headers['x-csrf-token']) secrets.add(r.headers['x-csrf-token']);
+  for (const r of suite.server.requests) if (r.headers['x-csrf-token']) secrets.add(r.headers['x-csrf-token']);
   assert.ok(secrets.size >= 5);
   assert.ok(rec.lines.length >= 10);
   const everything = [...rec.lines.map((l) => l.text), ...events.map((e) => JSON.stringify(e.detail))];
@@ -255,9 +233,9 @@ test('no token or password in any log line at any level, or in any event detail'
 });
 
 test('credentials never go to an origin that only looks like apiBase', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   await session.login('userA@test.com', 'password');
-  const port = new URL(server.url).port;
+  const port = new URL(suite.server.url).port;
   const lookalikes = [
     `http://127.0.0.1.evil.test:${port}/api/v1/user/profile`,
     `http://127.0.0.1:${port}@evil.test/api/v1/user/profile`,
@@ -266,14 +244,14 @@ test('credentials never go to an origin that only looks like apiBase', async () 
     `http://localhost:${port}/api/v1/user/profile`,
     `//evil.test/api/v1/user/profile`,
   ];
-  const before = server.requests.length;
+  const before = suite.server.requests.length;
   for (const url of lookalikes) {
     const outcome = await session.get(url).then((r) => r.status, (e) => e.code);
     assert.ok(outcome !== undefined);
   }
   // Whatever reached our backend through these (only the localhost alias can)
   // arrived without the session's credentials.
-  for (const r of server.requests.slice(before)) {
+  for (const r of suite.server.requests.slice(before)) {
     assert.equal(r.headers.authorization, undefined, r.path);
     assert.equal(r.headers['x-csrf-token'], undefined, r.path);
   }

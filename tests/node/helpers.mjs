@@ -4,7 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { before, after, beforeEach, afterEach } from 'node:test';
 import { JSDOM } from 'jsdom';
+import { createSession } from '../../web/dist/cleanslate.mjs';
 import { startServer } from '../../web/server/app.mjs';
 
 export { createSession, SessionError } from '../../web/dist/cleanslate.mjs';
@@ -24,6 +26,38 @@ export async function startBackend(options = {}) {
   };
   server.closeKeepingDb = close;
   return server;
+}
+
+/**
+ * Registers the usual hooks of a test file: one backend for the file, a fresh
+ * jsdom window (on the backend's origin) and no faults for each test, and the
+ * sessions it made disposed after it. `suite.server` is set once the file starts.
+ */
+export function useBackend(backendOptions = {}, sessionDefaults = { logLevel: 'silent' }) {
+  const suite = {
+    server: null,
+    sessions: [],
+    async newSession(options = {}) {
+      const session = await createSession({ apiBase: suite.server.apiBase, ...sessionDefaults, ...options });
+      suite.sessions.push(session);
+      return session;
+    },
+  };
+  before(async () => {
+    suite.server = await startBackend(backendOptions);
+  });
+  after(async () => {
+    await suite.server.close();
+  });
+  beforeEach(() => {
+    installDom(`${suite.server.url}/`);
+    suite.server.clearFaults();
+  });
+  afterEach(() => {
+    while (suite.sessions.length) suite.sessions.pop().dispose();
+    removeDom();
+  });
+  return suite;
 }
 
 /** Puts a fresh jsdom window for `url` on globalThis; returns it. */

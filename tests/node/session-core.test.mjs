@@ -1,40 +1,18 @@
 // The session core through the public API, in Node with jsdom globals,
 // against the real reference backend on 127.0.0.1: the seed's A → logout →
 // B flow, logout order and bounds, storage modes, CSRF and header rules.
-import { test, before, after, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-  startBackend, installDom, removeDom, recordConsole, recordEvents, createSession, SessionError, sleep,
+  useBackend, startBackend, installDom, recordConsole, recordEvents, createSession, SessionError, sleep,
 } from './helpers.mjs';
 import { startServer } from '../../web/server/app.mjs';
 
-let server;
-const sessions = [];
-
-async function newSession(options = {}) {
-  const session = await createSession({ apiBase: server.apiBase, ...options });
-  sessions.push(session);
-  return session;
-}
-
-before(async () => {
-  server = await startBackend();
-});
-after(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  installDom(`${server.url}/`);
-  server.clearFaults();
-});
-afterEach(() => {
-  while (sessions.length) sessions.pop().dispose();
-  removeDom();
-});
+const suite = useBackend({}, {}); // sessions keep the default logLevel
 
 test('seed flow: A logs in, reads A, logs out; B logs in and reads only B', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   const a = await session.login('userA@test.com', 'password');
   assert.equal(a.success, true);
   assert.equal(a.user.email, 'userA@test.com');
@@ -58,12 +36,12 @@ test('seed flow: A logs in, reads A, logs out; B logs in and reads only B', asyn
   assert.notEqual(profileB.data.email, 'userA@test.com');
   assert.equal(session.user.email, 'userB@test.com');
   assert.notEqual(localStorage.getItem('access_token'), tokenA);
-  const lastProfile = server.requests.filter((r) => r.path === '/user/profile').at(-1);
+  const lastProfile = suite.server.requests.filter((r) => r.path === '/user/profile').at(-1);
   assert.notEqual(lastProfile.headers.authorization, `Bearer ${tokenA}`);
 });
 
 test('inside the auth:logout listener the tokens are already gone', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   await session.login('userA@test.com', 'password');
   const seen = [];
   const onLogout = (event) => {
@@ -74,11 +52,11 @@ test('inside the auth:logout listener the tokens are already gone', async () => 
       user: session.user,
       reason: event.detail.reason,
       timestamp: event.detail.timestamp,
-      logoutRequestsSoFar: server.requests.filter((r) => r.path === '/auth/logout').length - logoutsBefore,
+      logoutRequestsSoFar: suite.server.requests.filter((r) => r.path === '/auth/logout').length - logoutsBefore,
     });
   };
-  const before = server.requests.length;
-  const logoutsBefore = server.requests.filter((r) => r.path === '/auth/logout').length;
+  const before = suite.server.requests.length;
+  const logoutsBefore = suite.server.requests.filter((r) => r.path === '/auth/logout').length;
   addEventListener('auth:logout', onLogout);
   const started = Date.now();
   await session.logout();
@@ -90,11 +68,11 @@ test('inside the auth:logout listener the tokens are already gone', async () => 
   );
   assert.ok(seen[0].timestamp >= started - 5 && seen[0].timestamp <= Date.now());
   assert.equal(seen[0].logoutRequestsSoFar, 0, 'the backend was told only after the event');
-  assert.ok(server.requests.slice(before).some((r) => r.path === '/auth/logout'));
+  assert.ok(suite.server.requests.slice(before).some((r) => r.path === '/auth/logout'));
 });
 
 test('console lines at info, verbatim and in order, with no token in any line', async () => {
-  const session = await newSession({ logLevel: 'debug' });
+  const session = await suite.newSession({ logLevel: 'debug' });
   const rec = recordConsole();
   try {
     await session.login('userA@test.com', 'password');
@@ -115,13 +93,13 @@ test('console lines at info, verbatim and in order, with no token in any line', 
     '[Auth] Tokens cleared from localStorage',
     '[Auth] Backend logout notification successful',
   ]);
-  const tokens = server.requests.flatMap((r) => [r.headers.authorization?.slice(7), r.headers['x-csrf-token']]).filter(Boolean);
+  const tokens = suite.server.requests.flatMap((r) => [r.headers.authorization?.slice(7), r.headers['x-csrf-token']]).filter(Boolean);
   assert.ok(tokens.length >= 3);
   for (const line of texts) for (const token of tokens) assert.ok(!line.includes(token), `token in log line: ${line}`);
 });
 
 test('logLevel warn (the default) prints nothing on a clean login/logout', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   const rec = recordConsole();
   try {
     await session.login('userA@test.com', 'password');
@@ -133,9 +111,9 @@ test('logLevel warn (the default) prints nothing on a clean login/logout', async
 });
 
 test('logout with a hanging backend resolves within logoutTimeoutMs and warns', async () => {
-  const session = await newSession({ logLevel: 'info', logoutTimeoutMs: 400 });
+  const session = await suite.newSession({ logLevel: 'info', logoutTimeoutMs: 400 });
   await session.login('userA@test.com', 'password');
-  server.fault('POST /auth/logout', { mode: 'hang', times: 1 });
+  suite.server.fault('POST /auth/logout', { mode: 'hang', times: 1 });
   const events = recordEvents();
   const rec = recordConsole();
   const started = performance.now();
@@ -162,7 +140,7 @@ test('logout with the backend stopped resolves at once, clean', async () => {
   installDom(`${own.url}/`);
   try {
     const session = await createSession({ apiBase: own.apiBase, logoutTimeoutMs: 2000, logLevel: 'silent' });
-    sessions.push(session);
+    suite.sessions.push(session);
     assert.equal((await session.login('userA@test.com', 'password')).success, true);
     await own.closeKeepingDb();
     const started = performance.now();
@@ -184,7 +162,7 @@ test('the revoked refresh token is refused after logout, and after a restart on 
   installDom(`${own.url}/`);
   try {
     const session = await createSession({ apiBase: own.apiBase, logLevel: 'silent' });
-    sessions.push(session);
+    suite.sessions.push(session);
     await session.login('userA@test.com', 'password');
     const refreshToken = localStorage.getItem('refresh_token');
     assert.ok(refreshToken);
@@ -216,42 +194,42 @@ test('the revoked refresh token is refused after logout, and after a restart on 
 });
 
 test('CSRF is fetched once for many concurrent unsafe requests', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   await session.login('userA@test.com', 'password');
   await session.get('/user/profile');
   session.resetCsrfToken();
-  const before = server.stats.csrf;
+  const before = suite.server.stats.csrf;
   const results = await Promise.all(Array.from({ length: 12 }, (_, i) => session.post('/user/notes', { text: `n${i}` })));
   assert.ok(results.every((r) => r.status === 201), JSON.stringify(results.map((r) => r.status)));
-  assert.equal(server.stats.csrf - before, 1);
-  const tokens = new Set(server.requests.filter((r) => r.path === '/user/notes').slice(-12).map((r) => r.headers['x-csrf-token']));
+  assert.equal(suite.server.stats.csrf - before, 1);
+  const tokens = new Set(suite.server.requests.filter((r) => r.path === '/user/notes').slice(-12).map((r) => r.headers['x-csrf-token']));
   assert.equal(tokens.size, 1);
 });
 
 test('a 403 csrf_invalid refetches the token and retries once', async () => {
-  const session = await newSession();
+  const session = await suite.newSession();
   await session.login('userA@test.com', 'password');
   await session.post('/user/notes', { text: 'first' });
-  const postsBefore = server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST').length - 1;
-  server.rotateCsrfSecret();
-  const before = server.stats.csrf;
+  const postsBefore = suite.server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST').length - 1;
+  suite.server.rotateCsrfSecret();
+  const before = suite.server.stats.csrf;
   const res = await session.post('/user/notes', { text: 'after rotation' });
   assert.equal(res.status, 201);
-  assert.equal(server.stats.csrf - before, 1);
-  const notes = server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST');
+  assert.equal(suite.server.stats.csrf - before, 1);
+  const notes = suite.server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST');
   assert.equal(notes.length - postsBefore, 3, 'first, the refused attempt, and one retry');
 
   // A server that keeps refusing gets exactly one retry, then the 403.
-  server.fault('POST /user/notes', { mode: 'status', status: 403, body: { detail: 'no', code: 'csrf_invalid' } });
+  suite.server.fault('POST /user/notes', { mode: 'status', status: 403, body: { detail: 'no', code: 'csrf_invalid' } });
   const refused = await session.post('/user/notes', { text: 'x' });
   assert.equal(refused.status, 403);
   assert.equal(refused.data.code, 'csrf_invalid');
-  assert.equal(server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST').length - postsBefore, 5);
+  assert.equal(suite.server.requests.filter((r) => r.path === '/user/notes' && r.method === 'POST').length - postsBefore, 5);
 });
 
 test('every apiBase request carries the no-cache trio; only unsafe ones carry CSRF; auth endpoints never Authorization', async () => {
-  const session = await newSession();
-  const from = server.requests.length;
+  const session = await suite.newSession();
+  const from = suite.server.requests.length;
   await session.login('userA@test.com', 'password');
   await session.get('/user/profile');
   await session.post('/user/notes', { text: 'x' });
@@ -259,7 +237,7 @@ test('every apiBase request carries the no-cache trio; only unsafe ones carry CS
   await session.delete('/user/notes');
   await session.patch('/user/notes', { text: 'x' });
   await session.logout();
-  const seen = server.requests.slice(from);
+  const seen = suite.server.requests.slice(from);
   assert.ok(seen.length >= 9);
   for (const r of seen) {
     assert.equal(r.headers['cache-control'], 'no-cache, no-store, must-revalidate', r.path);
@@ -284,7 +262,7 @@ test('requests to another origin carry neither Authorization nor the CSRF header
   });
   await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
   try {
-    const session = await newSession();
+    const session = await suite.newSession();
     await session.login('userA@test.com', 'password');
     const base = `http://127.0.0.1:${other.address().port}`;
     const got = await session.get(`${base}/data`);
@@ -292,7 +270,7 @@ test('requests to another origin carry neither Authorization nor the CSRF header
     assert.deepEqual(got.data, { other: true });
     await session.post(`${base}/data`, { a: 1 });
     // Looks like apiBase but is not: another port, a userinfo trick, another host.
-    await session.get(`${server.url.replace('127.0.0.1', 'localhost').replace(/:\d+$/, `:${other.address().port}`)}/x`).catch(() => {});
+    await session.get(`${suite.server.url.replace('127.0.0.1', 'localhost').replace(/:\d+$/, `:${other.address().port}`)}/x`).catch(() => {});
     await session.get(`http://127.0.0.1@127.0.0.1:${other.address().port}/x`).catch(() => {});
     const actual = received.filter((r) => r.method !== 'OPTIONS');
     assert.ok(actual.length >= 2);
@@ -302,7 +280,7 @@ test('requests to another origin carry neither Authorization nor the CSRF header
       assert.ok(!JSON.stringify(r.headers).includes(localStorage.getItem('access_token')));
     }
     // An absolute URL on apiBase's own origin is treated like a path.
-    const own = await session.get(`${server.apiBase}/user/profile`);
+    const own = await session.get(`${suite.server.apiBase}/user/profile`);
     assert.equal(own.status, 200);
   } finally {
     await new Promise((resolve) => other.close(resolve));
@@ -310,7 +288,7 @@ test('requests to another origin carry neither Authorization nor the CSRF header
 });
 
 test('storage modes: session and memory keep tokens where they say', async () => {
-  const inSession = await newSession({ storage: 'session' });
+  const inSession = await suite.newSession({ storage: 'session' });
   await inSession.login('userA@test.com', 'password');
   assert.ok(sessionStorage.getItem('access_token'));
   assert.equal(localStorage.getItem('access_token'), null);
@@ -318,7 +296,7 @@ test('storage modes: session and memory keep tokens where they say', async () =>
   await inSession.logout();
   assert.equal(sessionStorage.getItem('access_token'), null);
 
-  const inMemory = await newSession({ storage: 'memory' });
+  const inMemory = await suite.newSession({ storage: 'memory' });
   await inMemory.login('userB@test.com', 'password');
   assert.equal(localStorage.length, 0);
   assert.equal(sessionStorage.length, 0);
@@ -329,34 +307,34 @@ test('storage modes: session and memory keep tokens where they say', async () =>
 });
 
 test('a session restores from storage on page load', async () => {
-  const first = await newSession();
+  const first = await suite.newSession();
   await first.login('userB@test.com', 'password');
   first.dispose();
-  const second = await newSession();
+  const second = await suite.newSession();
   assert.equal(second.isAuthenticated(), true);
   assert.equal(second.user.email, 'userB@test.com');
   assert.equal((await second.get('/user/profile')).data.email, 'userB@test.com');
 });
 
 test('login failures resolve with a code, never reject', async () => {
-  const session = await newSession({ logLevel: 'silent' });
+  const session = await suite.newSession({ logLevel: 'silent' });
   const wrong = await session.login('userA@test.com', 'nope');
   assert.deepEqual(wrong, { success: false, error: 'Invalid credentials', code: 'invalid_credentials' });
 
-  server.fault('POST /auth/login', { mode: 'status', status: 503, body: { detail: 'down' }, times: 1 });
+  suite.server.fault('POST /auth/login', { mode: 'status', status: 503, body: { detail: 'down' }, times: 1 });
   const down = await session.login('userA@test.com', 'password');
   assert.equal(down.success, false);
   assert.equal(down.code, 'server_error');
 
   for (const body of ['<html>oops</html>', '{"access_token": 5}', '{"access_token":"a","refresh_token":"b"}', '']) {
-    server.fault('POST /auth/login', { mode: 'status', status: 200, body, times: 1 });
+    suite.server.fault('POST /auth/login', { mode: 'status', status: 200, body, times: 1 });
     const bad = await session.login('userA@test.com', 'password');
     assert.equal(bad.success, false, body);
     assert.equal(bad.code, 'bad_response', body);
     assert.equal(localStorage.getItem('access_token'), null);
   }
 
-  server.fault('POST /auth/login', { mode: 'drop', times: 1 });
+  suite.server.fault('POST /auth/login', { mode: 'drop', times: 1 });
   const dropped = await session.login('userA@test.com', 'password');
   assert.equal(dropped.code, 'network');
 
@@ -365,11 +343,11 @@ test('login failures resolve with a code, never reject', async () => {
 });
 
 test('request errors reject with SessionError codes: network, timeout', async () => {
-  const session = await newSession({ requestTimeoutMs: 300 });
+  const session = await suite.newSession({ requestTimeoutMs: 300 });
   await session.login('userA@test.com', 'password');
-  server.fault('GET /user/profile', { mode: 'drop', times: 1 });
+  suite.server.fault('GET /user/profile', { mode: 'drop', times: 1 });
   await assert.rejects(session.get('/user/profile'), (e) => e instanceof SessionError && e.code === 'network');
-  server.fault('GET /user/profile', { mode: 'hang', times: 1 });
+  suite.server.fault('GET /user/profile', { mode: 'hang', times: 1 });
   const started = performance.now();
   await assert.rejects(session.get('/user/profile'), (e) => e instanceof SessionError && e.code === 'timeout');
   assert.ok(performance.now() - started < 1000);
@@ -383,16 +361,16 @@ test('request errors reject with SessionError codes: network, timeout', async ()
 test('invalid options throw SessionError invalid_config', async () => {
   await assert.rejects(createSession({}), (e) => e.code === 'invalid_config');
   await assert.rejects(createSession({ apiBase: 'ftp://x' }), (e) => e.code === 'invalid_config');
-  await assert.rejects(createSession({ apiBase: server.apiBase, storage: 'disk' }), (e) => e.code === 'invalid_config');
-  await assert.rejects(createSession({ apiBase: server.apiBase, logoutTimeoutMs: -1 }), (e) => e.code === 'invalid_config');
-  const relative = await newSession({ apiBase: '/api/v1' });
+  await assert.rejects(createSession({ apiBase: suite.server.apiBase, storage: 'disk' }), (e) => e.code === 'invalid_config');
+  await assert.rejects(createSession({ apiBase: suite.server.apiBase, logoutTimeoutMs: -1 }), (e) => e.code === 'invalid_config');
+  const relative = await suite.newSession({ apiBase: '/api/v1' });
   assert.equal((await relative.get('/public/ping')).data.ok, true);
 });
 
 test('a slow logout notification never blocks a new login', async () => {
-  const session = await newSession({ logoutTimeoutMs: 1500 });
+  const session = await suite.newSession({ logoutTimeoutMs: 1500 });
   await session.login('userA@test.com', 'password');
-  server.fault('POST /auth/logout', { mode: 'delay', delayMs: 800, times: 1 });
+  suite.server.fault('POST /auth/logout', { mode: 'delay', delayMs: 800, times: 1 });
   const pending = session.logout();
   const b = await session.login('userB@test.com', 'password');
   assert.equal(b.success, true);
