@@ -19,6 +19,7 @@ have python3 || missing+=(python3)
 if [ "$purpose" = test ]; then
   have chromium || [ -x /usr/bin/chromium ] || missing+=(chromium)
   have clang++ || missing+=(clang)
+  have cppcheck || missing+=(cppcheck)
   [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing+=(libclang-rt-dev)
 fi
 

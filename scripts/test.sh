@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== lint (cppcheck on the core)"
+cppcheck --std=c++17 --enable=warning,performance,portability --inline-suppr --quiet --error-exitcode=1 -I wasm wasm/core/*.cpp
+
 echo "== native (ctest)"
 ctest --test-dir build/native --output-on-failure
 

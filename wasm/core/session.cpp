@@ -92,7 +92,7 @@ std::function<void()> Session::guarded(F f) {
   };
 }
 
-Session::Session(Config config, Platform platform)
+Session::Session(Config config, const Platform& platform)
     : config_(std::move(config)),
       platform_(platform),
       tokens_(platform.store, [this](const std::string& line) { log(LogLevel::Warn, line); }),
@@ -393,7 +393,7 @@ void Session::fetchCsrf() {
     failCsrfWaiters(code::kTimeout);
   }));
   std::weak_ptr<char> alive = alive_;
-  const uint64_t handle = platform_.transport->send(request, [this, alive, epoch](HttpResponse response) {
+  const uint64_t handle = platform_.transport->send(request, [this, alive, epoch](const HttpResponse& response) {
     if (alive.lock()) onCsrfResponse(epoch, response);
   });
   if (csrfFetching_ && epoch == csrfEpoch_) csrfHandle_ = handle;

@@ -75,7 +75,7 @@ using LogoutCallback = std::function<void(const LogoutOutcome&)>;
 
 class Session {
  public:
-  Session(Config config, Platform platform);
+  Session(Config config, const Platform& platform);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
