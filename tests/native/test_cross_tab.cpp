@@ -273,3 +273,35 @@ TEST_CASE("junk on the channel is ignored") {
   }
   CHECK(browser.sharedStore.values["access_token"] == "acc");
 }
+
+TEST_CASE("a logout that arrives while a tab still waits to see the login in storage cancels the join") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc", "ref");
+  // Tab two's view of storage lags: it sees nothing yet when the message arrives.
+  const auto saved = browser.sharedStore.values;
+  browser.sharedStore.values.clear();
+  browser.bus.deliverAll();
+  CHECK_FALSE(two.session->isAuthenticated());
+  two.channel->receive(R"({"type":"logout","reason":"user"})");
+  browser.sharedStore.values = saved;  // the stale view catches up with the old session
+  browser.scheduler.advance(2000);
+  CHECK_FALSE(two.session->isAuthenticated());
+  for (const auto& e : two.events.fired) CHECK(e.first != "auth:login");
+}
+
+TEST_CASE("a login seen late in storage is joined once it shows") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc", "ref");
+  const auto saved = browser.sharedStore.values;
+  browser.sharedStore.values.clear();
+  browser.bus.deliverAll();
+  CHECK_FALSE(two.session->isAuthenticated());
+  browser.sharedStore.values = saved;
+  browser.scheduler.advance(40);
+  CHECK(two.session->isAuthenticated());
+  CHECK(two.events.fired.back().first == "auth:login");
+}

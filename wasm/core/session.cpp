@@ -609,7 +609,8 @@ void Session::onTabMessage(const std::string& messageJson) {
   const bool carriesTokens = stringField(message, "access_token", &access) &&
                              stringField(message, "refresh_token", &refresh) && isHeaderValue(access);
   if (type == "logout") {
-    if (!active_ && !tokens_.hasTokens()) return;
+    ++joinEpoch_;  // a login of another tab this tab has not joined yet is off
+    if (!active_) return;
     endSession("remote", false, nullptr);
   } else if (type == "login") {
     if (!message.contains("user") || !message["user"].is_object()) return;
@@ -621,7 +622,7 @@ void Session::onTabMessage(const std::string& messageJson) {
     if (carriesTokens && !sharedStorage()) tokens_.store(access, refresh, user);
     std::string fp;
     stringField(message, "fp", &fp);
-    joinRemoteLogin(generation_, user, fp, kStoragePolls);
+    joinRemoteLogin(++joinEpoch_, user, fp, kStoragePolls);
   } else if (type == "refresh") {
     if (!active_) return;
     if (carriesTokens && !sharedStorage()) tokens_.rotate(access, refresh);
@@ -631,8 +632,8 @@ void Session::onTabMessage(const std::string& messageJson) {
   }
 }
 
-void Session::joinRemoteLogin(uint64_t generation, const std::string& user, const std::string& fp, int pollsLeft) {
-  if (generation != generation_ || disposed_) return;  // something newer happened meanwhile
+void Session::joinRemoteLogin(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft) {
+  if (epoch != joinEpoch_ || disposed_) return;  // a newer login or a logout came meanwhile
   const std::string refreshToken = tokens_.refresh();
   const bool visible = tokens_.hasTokens() && (fp.empty() || fingerprint(refreshToken) == fp);
   if (!visible) {
@@ -641,8 +642,8 @@ void Session::joinRemoteLogin(uint64_t generation, const std::string& user, cons
       log(LogLevel::Debug, "[Auth] Login in another tab left no tokens to join");
       return;
     }
-    platform_.scheduler->setTimer(kStoragePollMs, guarded([this, generation, user, fp, pollsLeft]() {
-      joinRemoteLogin(generation, user, fp, pollsLeft - 1);
+    platform_.scheduler->setTimer(kStoragePollMs, guarded([this, epoch, user, fp, pollsLeft]() {
+      joinRemoteLogin(epoch, user, fp, pollsLeft - 1);
     }));
     return;
   }
@@ -854,6 +855,7 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
   log(LogLevel::Info, "[Auth] Login successful, storing tokens");
   // The CSRF token fetched for this login belongs to the session it starts.
   const bool carryCsrf = !csrfToken_.empty() && csrfGeneration_ == generation_;
+  ++joinEpoch_;  // this tab's own login wins over one it was about to join
   beginGeneration();  // whatever the previous session left in flight ends here
   if (carryCsrf) csrfGeneration_ = generation_;
   tokens_.store(access, refresh, user);
@@ -881,6 +883,7 @@ void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback 
                                         : "[Auth] Session expired, logging out");
   const std::string refreshToken = heldRefresh();
   active_ = false;
+  ++joinEpoch_;
   ++loginSeq_;  // a login still in flight must not resurrect a session
   resetCsrfToken();
   resetApiState();

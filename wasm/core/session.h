@@ -152,7 +152,7 @@ class Session {
   void sendRefresh(const std::string& refreshToken);
   double refreshRetryDelayMs(const HttpResponse& response);
   void releaseRefreshLock();
-  void joinRemoteLogin(uint64_t generation, const std::string& user, const std::string& fp, int pollsLeft);
+  void joinRemoteLogin(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft);
   std::string heldAccess();
   std::string heldRefresh();
   void postToTabs(const char* type, const std::string& extraJsonFields);
@@ -209,6 +209,7 @@ class Session {
   double proactiveBackoffMs_ = 0;
 
   bool active_ = false;  // a session is held (known in memory, whatever storage says now)
+  uint64_t joinEpoch_ = 0;  // moves on with every login/logout, cancelling a join still waiting for storage
   uint64_t loginSeq_ = 0;
   uint64_t loginCall_ = 0;
 
