@@ -256,3 +256,21 @@ test('credentials never go to an origin that only looks like apiBase', async () 
     assert.equal(r.headers['x-csrf-token'], undefined, r.path);
   }
 });
+
+test('a harness that puts only window and XMLHttpRequest on globalThis still gets storage and events', async () => {
+  for (const name of ['localStorage', 'sessionStorage', 'dispatchEvent', 'addEventListener', 'removeEventListener', 'CustomEvent']) {
+    delete globalThis[name];
+  }
+  const seen = [];
+  globalThis.window.addEventListener('auth:login', (e) => seen.push(e.detail.user.email));
+  const session = await suite.newSession({ logLevel: 'warn' });
+  const rec = recordConsole();
+  try {
+    assert.equal((await session.login('userA@test.com', 'password')).success, true);
+  } finally {
+    rec.restore();
+  }
+  assert.deepEqual(seen, ['userA@test.com']);
+  assert.ok(globalThis.window.localStorage.getItem('access_token'));
+  assert.deepEqual(rec.texts(), [], 'no storage warning, no dispatch error');
+});

@@ -14,7 +14,8 @@ namespace cleanslate {
 
 EM_JS(int, cs_storage_get, (int kind, const char* key, char** out), {
   try {
-    var area = kind ? globalThis.sessionStorage : globalThis.localStorage;
+    var w = globalThis.window || {};
+    var area = kind ? (globalThis.sessionStorage || w.sessionStorage) : (globalThis.localStorage || w.localStorage);
     if (!area) throw new Error("Web Storage is not available");
     var value = area.getItem(UTF8ToString(key));
     if (value === null || value === undefined) return 0;
@@ -31,7 +32,8 @@ EM_JS(int, cs_storage_get, (int kind, const char* key, char** out), {
 
 EM_JS(int, cs_storage_set, (int kind, const char* key, const char* value), {
   try {
-    var area = kind ? globalThis.sessionStorage : globalThis.localStorage;
+    var w = globalThis.window || {};
+    var area = kind ? (globalThis.sessionStorage || w.sessionStorage) : (globalThis.localStorage || w.localStorage);
     if (!area) throw new Error("Web Storage is not available");
     area.setItem(UTF8ToString(key), UTF8ToString(value));
     return 1;
@@ -43,7 +45,8 @@ EM_JS(int, cs_storage_set, (int kind, const char* key, const char* value), {
 
 EM_JS(int, cs_storage_remove, (int kind, const char* key), {
   try {
-    var area = kind ? globalThis.sessionStorage : globalThis.localStorage;
+    var w = globalThis.window || {};
+    var area = kind ? (globalThis.sessionStorage || w.sessionStorage) : (globalThis.localStorage || w.localStorage);
     if (!area) throw new Error("Web Storage is not available");
     area.removeItem(UTF8ToString(key));
     return 1;
@@ -93,8 +96,11 @@ std::string WebStorage::lastError() const { return takeString(cs_storage_error()
 
 EM_JS(void, cs_dispatch_event, (const char* name, const char* detail), {
   var g = globalThis;
-  var target = typeof g.dispatchEvent === "function" ? g : (g.window && typeof g.window.dispatchEvent === "function" ? g.window : null);
-  var Ctor = g.CustomEvent || (g.window && g.window.CustomEvent);
+  var w = g.window;
+  var target = typeof g.dispatchEvent === "function" ? g : (w && typeof w.dispatchEvent === "function" ? w : null);
+  // The event must come from the same realm as the target (jsdom's window
+  // rejects Node's own CustomEvent).
+  var Ctor = (w && w.CustomEvent) || g.CustomEvent;
   if (!target || !Ctor) return;
   try {
     target.dispatchEvent(new Ctor(UTF8ToString(name), { detail: JSON.parse(UTF8ToString(detail)) }));
