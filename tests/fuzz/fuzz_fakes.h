@@ -16,6 +16,7 @@
 
 #include "core/interfaces.h"
 #include "fuzz_check.h"
+#include "../native/jwt_fixture.h"
 
 namespace fuzzfakes {
 
@@ -168,26 +169,7 @@ class FakeLog final : public LogSink {
   std::size_t lines = 0;
 };
 
-// base64url without padding.
-inline std::string b64url(const std::string& in) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char ch : in) {
-    buffer = (buffer << 8) | static_cast<unsigned char>(ch);
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(table[(buffer >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(table[(buffer << (6 - bits)) & 63]);
-  return out;
-}
-
-inline std::string makeJwt(const std::string& payloadJson) {
-  return b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(payloadJson) + ".c2ln";
-}
+using cleanslate::testing::b64url;
+using cleanslate::testing::makeJwt;
 
 }  // namespace fuzzfakes

@@ -16,6 +16,7 @@
 #include "core/json.h"
 #include "core/session.h"
 #include "core/token_store.h"
+#include "jwt_fixture.h"
 
 namespace cleanslate::testing {
 
@@ -203,27 +204,6 @@ class FakeLog final : public LogSink {
   std::vector<std::pair<LogLevel, std::string>> lines;
 };
 
-// base64url without padding.
-inline std::string b64url(const std::string& in) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(table[(buffer >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(table[(buffer << (6 - bits)) & 63]);
-  return out;
-}
-
-inline std::string makeJwt(const std::string& payloadJson) {
-  return b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(payloadJson) + ".c2ln";
-}
 
 // One session wired to fakes, with helpers to drive the backend side.
 struct Harness {
