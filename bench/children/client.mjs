@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { installDom } from '../lib/dom.mjs';
 import { startBackend } from '../lib/backend.mjs';
 import { report } from '../lib/child.mjs';
+import { measureOverhead } from '../lib/overhead.mjs';
 import { DIST_ENTRY_URL } from '../lib/paths.mjs';
 
 const opts = JSON.parse(process.argv[2] || '{}');
@@ -23,65 +24,18 @@ async function loggedIn(options = {}) {
   return session;
 }
 
-// ---- 3. per-request overhead --------------------------------------------
+// ---- 3. per-request overhead (loop in lib/overhead.mjs) -------------------
 
-// What a hand-written client sends for the same call: the same headers, and
-// the JSON body parsed.
-function rawGet(url, token) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('GET', url);
-    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-    xhr.setRequestHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
-    xhr.setRequestHeader('Pragma', 'no-cache');
-    xhr.setRequestHeader('Expires', '0');
-    xhr.onload = () => resolve({ status: xhr.status, data: JSON.parse(xhr.responseText) });
-    xhr.onerror = () => reject(new Error('network'));
-    xhr.send();
-  });
-}
-
-async function overhead({ rounds, perBlock, chunk, warmup }) {
+async function overhead(plan) {
   const session = await loggedIn();
-  const token = localStorage.getItem('access_token');
-  const url = `${backend.apiBase}/user/profile`;
-  let bad = 0;
-  const runSession = async (n) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) if ((await session.get('/user/profile')).status !== 200) bad++;
-    return performance.now() - t0;
-  };
-  const runRaw = async (n) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) if ((await rawGet(url, token)).status !== 200) bad++;
-    return performance.now() - t0;
-  };
-  await runSession(warmup);
-  await runRaw(warmup);
-  // Each round is perBlock requests of each kind, run in alternating sub-blocks
-  // of `chunk`, so changes in machine load hit both sides alike.
-  const sessionMs = [];
-  const rawMs = [];
-  let flip = false;
-  for (let r = 0; r < rounds; r++) {
-    let s = 0;
-    let w = 0;
-    for (let done = 0; done < perBlock; done += chunk) {
-      const n = Math.min(chunk, perBlock - done);
-      flip = !flip;
-      if (flip) {
-        s += await runSession(n);
-        w += await runRaw(n);
-      } else {
-        w += await runRaw(n);
-        s += await runSession(n);
-      }
-    }
-    sessionMs.push(s);
-    rawMs.push(w);
-  }
+  const measured = await measureOverhead({
+    session,
+    path: '/user/profile',
+    url: `${backend.apiBase}/user/profile`,
+    token: localStorage.getItem('access_token'),
+  }, plan);
   session.dispose();
-  return { rounds, perBlock, chunk, warmup, sessionMs, rawMs, nonOk: bad };
+  return measured;
 }
 
 // ---- 4. refresh fan-in -----------------------------------------------------

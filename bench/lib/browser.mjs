@@ -1,12 +1,18 @@
-// Figures 2 and 3 in headless Chromium. The reference backend serves a tiny
-// bench page at "/" (from a throw-away static root whose web/dist links to the
-// real build output) and the module at /dist/, on the same origin as the API.
+// Figures 2 and 3 in headless Chromium. The reference backend serves, on the
+// same origin as the API, a tiny bench page at "/", the shared per-request loop
+// (lib/overhead.mjs) at /overhead.mjs and the module at /dist/, from a
+// throw-away static root whose files link to the real ones.
 import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startBackend } from './backend.mjs';
 import { DIST_DIR } from './paths.mjs';
+
+// The shared per-request loop, served beside the bench page.
+const OVERHEAD_FILE = fileURLToPath(new URL('./overhead.mjs', import.meta.url));
+const OVERHEAD_NAME = 'overhead.mjs';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -34,63 +40,24 @@ function makeStaticRoot() {
   mkdirSync(join(root, 'web', 'demo'), { recursive: true });
   writeFileSync(join(root, 'web', 'demo', 'index.html'), BENCH_PAGE);
   symlinkSync(DIST_DIR, join(root, 'web', 'dist'), 'dir');
+  symlinkSync(OVERHEAD_FILE, join(root, 'web', 'demo', OVERHEAD_NAME), 'file');
   return root;
 }
 
-// Same loop as children/client.mjs, inside the page.
-async function overheadInPage({ rounds, perBlock, chunk, warmup }) {
+// Figure 3 inside the page: logs in, then runs lib/overhead.mjs as served
+// beside the page. Imported only here, so the cold-start samples load nothing
+// but the bench page and the module.
+async function overheadInPage({ overheadName, plan }) {
+  const { measureOverhead } = await import(new URL(overheadName, location.href).href);
   const session = window.benchSession;
   const login = await session.login('userA@test.com', 'password');
   if (!login.success) throw new Error(`login failed: ${login.code}`);
-  const token = localStorage.getItem('access_token');
-  const url = new URL('/api/v1/user/profile', location.href).href;
-  let bad = 0;
-  const rawGet = () => new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('GET', url);
-    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-    xhr.setRequestHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
-    xhr.setRequestHeader('Pragma', 'no-cache');
-    xhr.setRequestHeader('Expires', '0');
-    xhr.onload = () => resolve({ status: xhr.status, data: JSON.parse(xhr.responseText) });
-    xhr.onerror = () => reject(new Error('network'));
-    xhr.send();
-  });
-  const runSession = async (n) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) if ((await session.get('/user/profile')).status !== 200) bad++;
-    return performance.now() - t0;
-  };
-  const runRaw = async (n) => {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) if ((await rawGet()).status !== 200) bad++;
-    return performance.now() - t0;
-  };
-  await runSession(warmup);
-  await runRaw(warmup);
-  // Each round is perBlock requests of each kind, run in alternating sub-blocks
-  // of `chunk`, so changes in machine load hit both sides alike.
-  const sessionMs = [];
-  const rawMs = [];
-  let flip = false;
-  for (let r = 0; r < rounds; r++) {
-    let s = 0;
-    let w = 0;
-    for (let done = 0; done < perBlock; done += chunk) {
-      const n = Math.min(chunk, perBlock - done);
-      flip = !flip;
-      if (flip) {
-        s += await runSession(n);
-        w += await runRaw(n);
-      } else {
-        w += await runRaw(n);
-        s += await runSession(n);
-      }
-    }
-    sessionMs.push(s);
-    rawMs.push(w);
-  }
-  return { rounds, perBlock, chunk, warmup, sessionMs, rawMs, nonOk: bad };
+  return measureOverhead({
+    session,
+    path: '/user/profile',
+    url: new URL('/api/v1/user/profile', location.href).href,
+    token: localStorage.getItem('access_token'),
+  }, plan);
 }
 
 export async function runBrowser({ coldSamples, overhead }) {
@@ -121,7 +88,7 @@ export async function runBrowser({ coldSamples, overhead }) {
       const page = await context.newPage();
       await page.goto(`${backend.url}/`);
       await page.waitForFunction(() => window.benchSession, null, { timeout: 15_000 });
-      result.overhead = await page.evaluate(overheadInPage, overhead);
+      result.overhead = await page.evaluate(overheadInPage, { overheadName: OVERHEAD_NAME, plan: overhead });
       await context.close();
     }
   } finally {
