@@ -2,7 +2,7 @@
 // refresh fan-in and logout latency, with jsdom globals and the reference
 // backend in its own process. Usage: node client.mjs '<json options>'
 import { performance } from 'node:perf_hooks';
-import { installDom } from '../lib/dom.mjs';
+import { installDom } from '../../tests/node/jsdom-globals.mjs';
 import { startBackend } from '../lib/backend.mjs';
 import { report } from '../lib/child.mjs';
 import { measureOverhead } from '../lib/overhead.mjs';

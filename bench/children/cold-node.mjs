@@ -3,7 +3,7 @@
 // createSession() (which fetches, compiles and instantiates the wasm).
 // Usage: node cold-node.mjs <backend origin>
 import { performance } from 'node:perf_hooks';
-import { installDom } from '../lib/dom.mjs';
+import { installDom } from '../../tests/node/jsdom-globals.mjs';
 import { report } from '../lib/child.mjs';
 import { DIST_ENTRY_URL } from '../lib/paths.mjs';
 

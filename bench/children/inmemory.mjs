@@ -3,7 +3,7 @@
 // as client.mjs (lib/overhead.mjs). The difference is what the library itself
 // costs per request, free of network and server noise.
 // Usage: node inmemory.mjs '<json options>'
-import { installDom } from '../lib/dom.mjs';
+import { installDom } from '../../tests/node/jsdom-globals.mjs';
 import { InMemoryXMLHttpRequest } from '../lib/fake-xhr.mjs';
 import { measureOverhead } from '../lib/overhead.mjs';
 import { report } from '../lib/child.mjs';

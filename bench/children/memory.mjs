@@ -5,7 +5,7 @@
 // The cycle count is maxCycles, or the largest multiple of `step` that fits
 // budgetMs of cycling (firstCheckpoint must be a multiple of step).
 import { performance } from 'node:perf_hooks';
-import { installDom } from '../lib/dom.mjs';
+import { installDom } from '../../tests/node/jsdom-globals.mjs';
 import { startBackend } from '../lib/backend.mjs';
 import { report } from '../lib/child.mjs';
 import { summarize } from '../lib/stats.mjs';

@@ -5,14 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, after, beforeEach, afterEach } from 'node:test';
-import { JSDOM } from 'jsdom';
+import { installDom, removeDom } from './jsdom-globals.mjs';
 import { createSession } from '../../web/dist/cleanslate.mjs';
 import { startServer } from '../../web/server/app.mjs';
 
 export { createSession, SessionError } from '../../web/dist/cleanslate.mjs';
-
-const GLOBALS = ['window', 'document', 'location', 'XMLHttpRequest', 'localStorage', 'sessionStorage',
-  'dispatchEvent', 'addEventListener', 'removeEventListener', 'CustomEvent', 'Event'];
+export { installDom, removeDom };
 
 /** Starts the reference backend on an ephemeral port with a fresh database. */
 export async function startBackend(options = {}) {
@@ -58,29 +56,6 @@ export function useBackend(backendOptions = {}, sessionDefaults = { logLevel: 's
     removeDom();
   });
   return suite;
-}
-
-/** Puts a fresh jsdom window for `url` on globalThis; returns it. */
-export function installDom(url) {
-  const dom = new JSDOM('<!doctype html><html><body></body></html>', { url, pretendToBeVisual: false });
-  const { window } = dom;
-  globalThis.window = window;
-  globalThis.document = window.document;
-  globalThis.location = window.location;
-  globalThis.XMLHttpRequest = window.XMLHttpRequest;
-  globalThis.localStorage = window.localStorage;
-  globalThis.sessionStorage = window.sessionStorage;
-  globalThis.dispatchEvent = window.dispatchEvent.bind(window);
-  globalThis.addEventListener = window.addEventListener.bind(window);
-  globalThis.removeEventListener = window.removeEventListener.bind(window);
-  globalThis.CustomEvent = window.CustomEvent;
-  globalThis.Event = window.Event;
-  return window;
-}
-
-export function removeDom() {
-  if (globalThis.window && typeof globalThis.window.close === 'function') globalThis.window.close();
-  for (const name of GLOBALS) delete globalThis[name];
 }
 
 /** Records console output (log/info/warn/error/debug) until restore(). */

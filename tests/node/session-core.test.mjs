@@ -380,3 +380,18 @@ test('a slow logout notification never blocks a new login', async () => {
   assert.equal(session.user.email, 'userB@test.com', 'the late logout answer did not end B');
   await sleep(10);
 });
+
+test('resetApiState() drops what is in flight; the session itself carries on from storage', async () => {
+  const session = await suite.newSession();
+  await session.login('userA@test.com', 'password');
+  suite.server.fault('GET /user/profile', { mode: 'delay', delayMs: 300, times: 1 });
+  const inFlight = session.get('/user/profile');
+  inFlight.catch(() => {}); // asserted below
+  await sleep(50);
+  session.resetApiState();
+  await assert.rejects(inFlight, (e) => e instanceof SessionError && e.code === 'session_changed');
+  assert.equal(session.isAuthenticated(), true);
+  const again = await session.get('/user/profile');
+  assert.equal(again.status, 200);
+  assert.equal(again.data.email, 'userA@test.com');
+});

@@ -1,6 +1,7 @@
 // Browser globals for Node: a jsdom window whose URL is the backend's origin
 // (so XMLHttpRequest is same-origin), with its XMLHttpRequest, storage and
-// event target copied onto globalThis where the module looks for them.
+// event target copied onto globalThis where the module looks for them. Used by
+// the Node tests (through helpers.mjs) and by the benchmark's child processes.
 import { JSDOM } from 'jsdom';
 
 const GLOBALS = ['window', 'document', 'location', 'XMLHttpRequest', 'localStorage', 'sessionStorage',
