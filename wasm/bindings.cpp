@@ -32,11 +32,11 @@ namespace {
 // Headers given as a JSON object of strings; anything else is rejected.
 bool parseHeaders(const std::string& json, Headers* out) {
   if (json.empty()) return true;
-  const Json parsed = parseJson(json);
-  if (!parsed.is_object()) return false;
-  for (const auto& item : parsed.items()) {
-    if (!item.value().is_string()) return false;
-    out->emplace_back(item.key(), item.value().get<std::string>());
+  JsonObject parsed;
+  if (!parsed.parse(json)) return false;
+  for (const JsonMember& member : parsed.members()) {
+    if (member.kind != JsonKind::String) return false;
+    out->emplace_back(member.key, member.value);
   }
   return true;
 }

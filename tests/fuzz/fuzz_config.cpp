@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/json.h"
+#include "../native/json_dom.h"
 #include "fuzz_check.h"
 
 namespace {
@@ -84,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       {"csrfHeader", c.csrfHeader},
       {"endpoints", {{"login", c.loginPath}, {"refresh", c.refreshPath}, {"logout", c.logoutPath}, {"csrf", c.csrfPath}}},
   };
-  const std::string text = cleanslate::dumpJson(back);
+  const std::string text = back.dump(-1, ' ', false, cleanslate::Json::error_handler_t::replace);
   const cleanslate::ConfigResult again = cleanslate::parseConfig(text);
   FUZZ_CHECK(again.error.empty(), "an accepted config written back is rejected: " + again.error + " for " + text);
   FUZZ_CHECK(same(c, again.config), "an accepted config written back reads differently: " + text);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/json.h"
+#include "../native/json_dom.h"
 #include "core/jwt.h"
 #include "fuzz_check.h"
 #include "../native/jwt_fixture.h"

@@ -61,6 +61,7 @@
 
 #include "core/config.h"
 #include "core/json.h"
+#include "../native/json_dom.h"
 #include "core/session.h"
 #include "core/url.h"
 #include "fuzz_check.h"

@@ -8,15 +8,15 @@
 namespace cleanslate {
 namespace {
 
-bool readBound(const Json& j, const char* key, uint32_t min, uint32_t max, uint32_t* out,
+bool readBound(const JsonObject& j, const char* key, uint32_t min, uint32_t max, uint32_t* out,
                std::string* error) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return true;
-  if (!it->is_number()) {
+  const JsonMember* it = j.present(key);
+  if (it == nullptr) return true;
+  if (it->kind != JsonKind::Number) {
     *error = std::string(key) + " must be a number";
     return false;
   }
-  const double v = it->get<double>();
+  const double v = it->number;
   if (!std::isfinite(v) || v < min || v > max) {
     *error = std::string(key) + " must be between " + std::to_string(min) + " and " + std::to_string(max);
     return false;
@@ -25,14 +25,12 @@ bool readBound(const Json& j, const char* key, uint32_t min, uint32_t max, uint3
   return true;
 }
 
-bool readPath(const Json& j, const char* key, std::string* out, std::string* error) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return true;
-  if (!it->is_string() || it->get_ref<const std::string&>().empty() || isAbsoluteTarget(it->get_ref<const std::string&>())) {
+bool readPath(const JsonObject& j, const char* key, std::string* out, std::string* error) {
+  if (j.present(key) == nullptr) return true;
+  if (!j.string(key, out) || isAbsoluteTarget(*out)) {
     *error = std::string("endpoints.") + key + " must be a path relative to apiBase";
     return false;
   }
-  *out = it->get<std::string>();
   if ((*out)[0] != '/') *out = "/" + *out;
   return true;
 }
@@ -61,12 +59,12 @@ ConfigResult parseConfig(const std::string& json) {
   ConfigResult result;
   Config& c = result.config;
   std::string& error = result.error;
-  const Json j = parseJson(json);
-  if (!j.is_object()) {
+  JsonObject j;
+  if (!j.parse(json)) {
     error = "options must be an object";
     return result;
   }
-  if (!stringField(j, "apiBase", &c.apiBase)) {
+  if (!j.string("apiBase", &c.apiBase)) {
     error = "apiBase is required";
     return result;
   }
@@ -83,8 +81,8 @@ ConfigResult parseConfig(const std::string& json) {
   }
 
   std::string text;
-  if (j.contains("storage") && !j["storage"].is_null()) {
-    if (!stringField(j, "storage", &text)) text = "?";
+  if (j.present("storage") != nullptr) {
+    if (!j.string("storage", &text)) text = "?";
     if (text == "local") c.storage = StorageMode::Local;
     else if (text == "session") c.storage = StorageMode::Session;
     else if (text == "memory") c.storage = StorageMode::Memory;
@@ -93,8 +91,8 @@ ConfigResult parseConfig(const std::string& json) {
       return result;
     }
   }
-  if (j.contains("logLevel") && !j["logLevel"].is_null()) {
-    if (!stringField(j, "logLevel", &text)) text = "?";
+  if (j.present("logLevel") != nullptr) {
+    if (!j.string("logLevel", &text)) text = "?";
     if (text == "silent") c.logLevel = LogLevel::Silent;
     else if (text == "error") c.logLevel = LogLevel::Error;
     else if (text == "warn") c.logLevel = LogLevel::Warn;
@@ -111,15 +109,15 @@ ConfigResult parseConfig(const std::string& json) {
       !readBound(j, "maxAuthResponseBytes", 1024, 64 * 1024 * 1024, &c.maxAuthResponseBytes, &error)) {
     return result;
   }
-  if (j.contains("csrfHeader") && !j["csrfHeader"].is_null()) {
-    if (!stringField(j, "csrfHeader", &c.csrfHeader) || !isHeaderName(c.csrfHeader)) {
+  if (j.present("csrfHeader") != nullptr) {
+    if (!j.string("csrfHeader", &c.csrfHeader) || !isHeaderName(c.csrfHeader)) {
       error = "csrfHeader must be a valid header name";
       return result;
     }
   }
-  if (j.contains("endpoints") && !j["endpoints"].is_null()) {
-    const Json& e = j["endpoints"];
-    if (!e.is_object()) {
+  if (j.present("endpoints") != nullptr) {
+    JsonObject e;
+    if (!j.object("endpoints", &text) || !e.parse(text)) {
       error = "endpoints must be an object";
       return result;
     }

@@ -1,68 +1,58 @@
-// nlohmann::json used without exceptions: parsing never throws (a failure is
-// a discarded value) and fields are read only after their type is checked.
+// JSON for the session core. Every document the core reads (server answers,
+// options, JWT claims, tab messages) is parsed by nlohmann::json's SAX parser
+// into the members of one top-level object, without building a DOM: a nested
+// object or array is kept as its raw text (already validated), and can be
+// parsed again the same way. The only JSON the core writes is string
+// literals (jsonString) and objects assembled from them and raw members.
+// No exceptions: a parse failure is a `false`, never a throw.
 #pragma once
 
-#ifndef JSON_NOEXCEPTION
-#define JSON_NOEXCEPTION 1
-#endif
-#include <nlohmann/json.hpp>
-
 #include <string>
+#include <vector>
 
 namespace cleanslate {
 
-using Json = nlohmann::json;
-
-// Deepest nesting of arrays and objects accepted. Serialising a value
-// recurses once per level, and the wasm stack is small: anything deeper is
-// refused before it is parsed.
+// Deepest nesting of arrays and objects accepted (the top-level object is
+// level 1).
 inline constexpr int kMaxJsonDepth = 64;
 
-// True when `text` nests arrays/objects no deeper than kMaxJsonDepth
-// (brackets inside strings do not count).
-inline bool nestingWithinLimit(const std::string& text) {
-  int depth = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\') {
-        ++i;  // skip the escaped character
-      } else if (c == '"') {
-        inString = false;
-      }
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
+enum class JsonKind : unsigned char { Null, Bool, Number, String, Object, Array };
 
-// Parses `text`; a discarded value (is_discarded()) on any error, including
-// nesting deeper than kMaxJsonDepth.
-inline Json parseJson(const std::string& text) {
-  if (!nestingWithinLimit(text)) return Json(Json::value_t::discarded);
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
+struct JsonMember {
+  std::string key;
+  JsonKind kind = JsonKind::Null;
+  // String: the decoded value. Object/Array: the member's raw JSON text.
+  // Bool: "true" or "false". Null/Number: empty.
+  std::string value;
+  double number = 0;
+};
 
-// The non-empty string member `key` of `object`, or false.
-inline bool stringField(const Json& object, const char* key, std::string* out) {
-  if (!object.is_object()) return false;
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return false;
-  const auto& value = it->get_ref<const std::string&>();
-  if (value.empty()) return false;
-  *out = value;
-  return true;
-}
+class JsonObject {
+ public:
+  // Parses `text`, which must be one JSON object nesting no deeper than
+  // kMaxJsonDepth. False (and no members) otherwise.
+  bool parse(const std::string& text);
 
-// Serialises without throwing on invalid UTF-8 (replaced with U+FFFD).
-inline std::string dumpJson(const Json& value) {
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+  // The member named `key` (the last one when a key repeats), or nullptr.
+  const JsonMember* find(const char* key) const;
+  // The member `key` when it is present and not null.
+  const JsonMember* present(const char* key) const;
+  // The non-empty string member `key`.
+  bool string(const char* key, std::string* out) const;
+  // The raw text of the object member `key`.
+  bool object(const char* key, std::string* out) const;
+
+  const std::vector<JsonMember>& members() const { return members_; }
+
+ private:
+  std::vector<JsonMember> members_;
+};
+
+// `text` as a JSON string literal, quotes included. Bytes that are not
+// valid UTF-8 become U+FFFD.
+std::string jsonString(const std::string& text);
+
+// True when `text` is a JSON object (within kMaxJsonDepth).
+bool isJsonObject(const std::string& text);
 
 }  // namespace cleanslate

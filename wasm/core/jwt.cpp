@@ -48,11 +48,11 @@ std::optional<double> jwtExpiry(const std::string& token) {
   if (second == std::string::npos || token.find('.', second + 1) != std::string::npos) return std::nullopt;
   const auto payload = base64UrlDecode(token.substr(first + 1, second - first - 1));
   if (!payload) return std::nullopt;
-  const Json claims = parseJson(*payload);
-  if (!claims.is_object()) return std::nullopt;
-  const auto it = claims.find("exp");
-  if (it == claims.end() || !it->is_number()) return std::nullopt;
-  const double exp = it->get<double>();
+  JsonObject claims;
+  if (!claims.parse(*payload)) return std::nullopt;
+  const JsonMember* it = claims.find("exp");
+  if (it == nullptr || it->kind != JsonKind::Number) return std::nullopt;
+  const double exp = it->number;
   if (!std::isfinite(exp) || exp < 1 || exp > 1e11) return std::nullopt;
   return exp;
 }

@@ -45,17 +45,23 @@ std::string transportCode(TransportError error) {
 // The `detail` message of an error body, shortened; never echoes anything
 // that is not a plain string.
 std::string errorDetail(const HttpResponse& response, const std::string& fallback) {
-  const Json body = parseJson(response.body);
+  JsonObject body;
   std::string detail;
-  if (!stringField(body, "detail", &detail)) return fallback;
+  if (!body.parse(response.body) || !body.string("detail", &detail)) return fallback;
   if (detail.size() > kMaxDetailChars) detail.resize(kMaxDetailChars);
   return detail;
 }
 
+// The non-empty string member `key` of the JSON object `text`.
+bool parsedString(const std::string& text, const char* key, std::string* out) {
+  JsonObject object;
+  return object.parse(text) && object.string(key, out);
+}
+
 std::string bodyCode(const HttpResponse& response) {
-  const Json body = parseJson(response.body);
+  JsonObject body;
   std::string value;
-  stringField(body, "code", &value);
+  if (body.parse(response.body)) body.string("code", &value);
   return value;
 }
 
@@ -86,22 +92,21 @@ void addNoCacheHeaders(Headers* headers) {
 
 template <typename F>
 std::function<void()> Session::guarded(F f) {
-  std::weak_ptr<char> alive = alive_;
+  Liveness::Watch alive = alive_.watch();
   return [alive, f]() mutable {
-    if (alive.lock()) f();
+    if (alive) f();
   };
 }
 
 Session::Session(Config config, const Platform& platform)
     : config_(std::move(config)),
       platform_(platform),
-      tokens_(platform.store, [this](const std::string& line) { log(LogLevel::Warn, line); }),
-      alive_(std::make_shared<char>(0)) {
+      tokens_(platform.store, [this](const std::string& line) { log(LogLevel::Warn, line); }) {
   active_ = tokens_.hasTokens();
   if (platform_.channel != nullptr) {
-    std::weak_ptr<char> alive = alive_;
+    Liveness::Watch alive = alive_.watch();
     platform_.channel->open("cleanslate:" + config_.apiBase, [this, alive](const std::string& message) {
-      if (alive.lock()) onTabMessage(message);
+      if (alive) onTabMessage(message);
     });
   }
   scheduleProactiveRefresh();
@@ -151,8 +156,8 @@ std::string Session::heldRefresh() { return active_ ? tokens_.refresh() : std::s
 
 std::string Session::userJson() {
   if (disposed_ || !active_ || !tokens_.hasTokens()) return "null";
-  const Json user = parseJson(tokens_.userJson());
-  return user.is_object() ? dumpJson(user) : "null";
+  std::string user = tokens_.userJson();
+  return isJsonObject(user) ? user : "null";
 }
 
 void Session::request(const std::string& methodIn, const std::string& target, RequestOptions options,
@@ -323,9 +328,9 @@ void Session::transmit(uint64_t id) {
   request.timeoutMs = 0;  // the core's own timer is the bound (see interfaces.h)
   const uint64_t attempt = ++call.attempt;
   call.inTransport = true;
-  std::weak_ptr<char> alive = alive_;
+  Liveness::Watch alive = alive_.watch();
   const uint64_t handle = platform_.transport->send(request, [this, alive, id, attempt](HttpResponse response) {
-    if (alive.lock()) onResponse(id, attempt, std::move(response));
+    if (alive) onResponse(id, attempt, std::move(response));
   });
   it = calls_.find(id);  // the transport may have answered synchronously
   if (it != calls_.end() && it->second.attempt == attempt && it->second.inTransport) {
@@ -392,9 +397,9 @@ void Session::fetchCsrf() {
     csrfFetching_ = false;
     failCsrfWaiters(code::kTimeout);
   }));
-  std::weak_ptr<char> alive = alive_;
+  Liveness::Watch alive = alive_.watch();
   const uint64_t handle = platform_.transport->send(request, [this, alive, epoch](const HttpResponse& response) {
-    if (alive.lock()) onCsrfResponse(epoch, response);
+    if (alive) onCsrfResponse(epoch, response);
   });
   if (csrfFetching_ && epoch == csrfEpoch_) csrfHandle_ = handle;
 }
@@ -410,7 +415,7 @@ void Session::onCsrfResponse(uint64_t epoch, const HttpResponse& response) {
   }
   std::string token;
   if (response.status != 200 || response.body.size() > config_.maxAuthResponseBytes ||
-      !stringField(parseJson(response.body), "csrf_token", &token) || !isHeaderValue(token)) {
+      !parsedString(response.body, "csrf_token", &token) || !isHeaderValue(token)) {
     failCsrfWaiters(response.status >= 200 && response.status < 300 ? code::kBadResponse : code::kCsrfUnavailable);
     return;
   }
@@ -472,10 +477,10 @@ void Session::startRefresh(const std::string& seenAccess) {
     timedOut.code = code::kTimeout;
     onRefreshDone(generation_, timedOut);
   }));
-  std::weak_ptr<char> alive = alive_;
+  Liveness::Watch alive = alive_.watch();
   platform_.lock->acquire("cleanslate-refresh:" + config_.apiBase, config_.requestTimeoutMs + 1000.0,
                           [this, alive, epoch, seenAccess](TabLock::Release release) {
-                            if (!alive.lock()) {
+                            if (!alive) {
                               release();
                               return;
                             }
@@ -532,7 +537,7 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
 
 void Session::sendRefresh(const std::string& refreshToken) {
   RequestOptions options;
-  options.body = dumpJson(Json{{"refresh_token", refreshToken}});
+  options.body = "{\"refresh_token\":" + jsonString(refreshToken) + "}";
   options.hasBody = true;
   options.contentType = "application/json";
   const uint64_t generation = generation_;
@@ -583,9 +588,7 @@ std::string Session::tokenFields(const std::string& access, const std::string& r
   // through storage never carries tokens.
   if (sharedStorage()) return "\"fp\":\"" + fingerprint(refresh) + "\"";
   if (platform_.channel == nullptr || !platform_.channel->mayCarrySecrets()) return {};
-  const Json fields{{"access_token", access}, {"refresh_token", refresh}};
-  const std::string text = dumpJson(fields);
-  return text.substr(1, text.size() - 2);
+  return "\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
 }
 
 bool Session::sharedStorage() const { return config_.storage == StorageMode::Local && !tokens_.inMemoryFallback(); }
@@ -600,34 +603,34 @@ void Session::postToTabs(const char* type, const std::string& extraJsonFields) {
 
 void Session::onTabMessage(const std::string& messageJson) {
   if (disposed_) return;
-  const Json message = parseJson(messageJson);
+  JsonObject message;
   std::string type;
-  if (!stringField(message, "type", &type)) return;
+  if (!message.parse(messageJson) || !message.string("type", &type)) return;
   log(LogLevel::Debug, "[Auth] Message from another tab: " + type.substr(0, 16));
   std::string access;
   std::string refresh;
-  const bool carriesTokens = stringField(message, "access_token", &access) &&
-                             stringField(message, "refresh_token", &refresh) && isHeaderValue(access);
+  const bool carriesTokens = message.string("access_token", &access) && message.string("refresh_token", &refresh) &&
+                             isHeaderValue(access);
   if (type == "logout") {
     ++joinEpoch_;  // a login of another tab this tab has not joined yet is off
     if (!active_) return;
     endSession("remote", false, nullptr);
   } else if (type == "login") {
-    if (!message.contains("user") || !message["user"].is_object()) return;
-    const std::string user = dumpJson(message["user"]);
+    std::string user;
+    if (!message.object("user", &user)) return;
     ++loginSeq_;  // a login of this tab still in flight is superseded
     if (loginCall_ != 0) settle(loginCall_, code::kSuperseded);
     beginGeneration();
     active_ = false;
     if (carriesTokens && !sharedStorage()) tokens_.store(access, refresh, user);
     std::string fp;
-    stringField(message, "fp", &fp);
+    message.string("fp", &fp);
     joinRemoteLogin(++joinEpoch_, user, fp, kStoragePolls);
   } else if (type == "refresh") {
     if (!active_) return;
     if (carriesTokens && !sharedStorage()) tokens_.rotate(access, refresh);
     std::string fp;
-    if (sharedStorage() && stringField(message, "fp", &fp)) rotatedFingerprint_ = fp;
+    if (sharedStorage() && message.string("fp", &fp)) rotatedFingerprint_ = fp;
     if (!refreshInFlight_) scheduleProactiveRefresh();
   }
 }
@@ -684,13 +687,11 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
   waiters.swap(refreshWaiters_);
   const int status = outcome.response.status;
   if (outcome.code.empty() && status >= 200 && status < 300) {
-    const Json body = outcome.response.body.size() <= config_.maxAuthResponseBytes
-                          ? parseJson(outcome.response.body)
-                          : Json(nullptr);
+    JsonObject body;
     std::string access;
     std::string refresh;
-    if (stringField(body, "access_token", &access) && stringField(body, "refresh_token", &refresh) &&
-        isHeaderValue(access)) {
+    if (outcome.response.body.size() <= config_.maxAuthResponseBytes && body.parse(outcome.response.body) &&
+        body.string("access_token", &access) && body.string("refresh_token", &refresh) && isHeaderValue(access)) {
       tokens_.rotate(access, refresh);
       postToTabs("refresh", tokenFields(access, refresh));
       if (sharedStorage() && refreshLockRelease_) {
@@ -804,7 +805,7 @@ void Session::login(const std::string& email, const std::string& password, Login
   csrfGeneration_ = 0;
 
   RequestOptions options;
-  options.body = dumpJson(Json{{"email", email}, {"password", password}});
+  options.body = "{\"email\":" + jsonString(email) + ",\"password\":" + jsonString(password) + "}";
   options.hasBody = true;
   options.contentType = "application/json";
   loginCall_ = startCall(Kind::Login, "POST", config_.loginPath, std::move(options), true,
@@ -842,16 +843,17 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
     done({false, "", errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")"), code::kHttpError});
     return;
   }
-  const Json body = response.body.size() <= config_.maxAuthResponseBytes ? parseJson(response.body) : Json(nullptr);
+  JsonObject body;
   std::string access;
   std::string refresh;
-  const bool shaped = stringField(body, "access_token", &access) && stringField(body, "refresh_token", &refresh) &&
-                      isHeaderValue(access) && body.contains("user") && body["user"].is_object();
+  std::string user;
+  const bool shaped = response.body.size() <= config_.maxAuthResponseBytes && body.parse(response.body) &&
+                      body.string("access_token", &access) && body.string("refresh_token", &refresh) &&
+                      isHeaderValue(access) && body.object("user", &user);
   if (!shaped) {
     done({false, "", "The server's login response was not understood", code::kBadResponse});
     return;
   }
-  const std::string user = dumpJson(body["user"]);
   log(LogLevel::Info, "[Auth] Login successful, storing tokens");
   // The CSRF token fetched for this login belongs to the session it starts.
   const bool carryCsrf = !csrfToken_.empty() && csrfGeneration_ == generation_;
@@ -925,13 +927,13 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     addNoCacheHeaders(&request.headers);
     request.headers.emplace_back("Content-Type", "application/json");
     request.headers.emplace_back(config_.csrfHeader, csrf);
-    request.body = dumpJson(Json{{"refresh_token", refreshToken}});
+    request.body = "{\"refresh_token\":" + jsonString(refreshToken) + "}";
     request.hasBody = true;
     request.timeoutMs = 0;
     notices_[id].inTransport = true;
-    std::weak_ptr<char> alive = alive_;
+    Liveness::Watch alive = alive_.watch();
     const uint64_t handle = platform_.transport->send(request, [this, alive, id](HttpResponse response) {
-      if (!alive.lock()) return;
+      if (!alive) return;
       auto it = notices_.find(id);
       if (it == notices_.end()) return;
       it->second.inTransport = false;
@@ -953,16 +955,16 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
   addNoCacheHeaders(&csrfRequest.headers);
   csrfRequest.timeoutMs = 0;
   notice.inTransport = true;
-  std::weak_ptr<char> alive = alive_;
+  Liveness::Watch alive = alive_.watch();
   const uint64_t handle = platform_.transport->send(csrfRequest, [this, alive, id, postLogout](HttpResponse response) {
-    if (!alive.lock()) return;
+    if (!alive) return;
     auto it = notices_.find(id);
     if (it == notices_.end()) return;
     it->second.inTransport = false;
     std::string csrf;
     if (response.error != TransportError::None) {
       finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
-    } else if (response.status != 200 || !stringField(parseJson(response.body), "csrf_token", &csrf) ||
+    } else if (response.status != 200 || !parsedString(response.body, "csrf_token", &csrf) ||
                !isHeaderValue(csrf)) {
       finishNotice(id, false, "CSRF token unavailable (HTTP " + std::to_string(response.status) + ")");
     } else {

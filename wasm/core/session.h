@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "interfaces.h"
+#include "liveness.h"
 #include "token_store.h"
 
 namespace cleanslate {
@@ -176,7 +177,7 @@ class Session {
   Config config_;
   Platform platform_;
   TokenStore tokens_;
-  std::shared_ptr<char> alive_;
+  Liveness alive_;
   bool disposed_ = false;
 
   uint64_t generation_ = 1;
