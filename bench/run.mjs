@@ -26,7 +26,15 @@ const PLAN = {
   inMemory: { rounds: 10, perBlock: 500, chunk: 50, warmup: 2000 },
   fanIn: { samples: 7, concurrency: 100 },
   logout: { samples: 50, timeoutMs: 300 },
-  memory: { firstCheckpoint: 100, step: 100, maxCycles: 10_000, budgetMs: 80_000 },
+  // Every one of the 10,000 cycles runs (no time cap); growth is 100 → 10,000.
+  memory: {
+    cycles: 10_000,
+    baseline: 100,
+    checkpoints: [100, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000],
+    reads: 5,
+    transport: 'node-http',
+    backendDb: 'memory',
+  },
 };
 
 const TARGETS = {
@@ -38,6 +46,20 @@ const TARGETS = {
   logoutOverrunMs: 50,
   wasmGrowthBytes: 64 * 1024,
 };
+
+// `node bench/run.mjs --only=memory` (comma-separated) runs only some
+// sections: size, coldNode, browser, client, inMemory, memory. The table then
+// has only their rows, and results.json records which ones ran.
+const SECTIONS = ['size', 'coldNode', 'browser', 'client', 'inMemory', 'memory'];
+const onlyArg = process.argv.slice(2).find((a) => a.startsWith('--only='));
+const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter(Boolean) : SECTIONS;
+for (const name of only) {
+  if (!SECTIONS.includes(name)) {
+    process.stderr.write(`bench: unknown section "${name}" in --only (known: ${SECTIONS.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+const want = (name) => only.includes(name);
 
 const started = performance.now();
 const sectionMs = {};
@@ -81,15 +103,18 @@ const results = {
   loadAverageAtStart: loadavg(),
   plan: PLAN,
   targets: TARGETS,
+  sections: only,
 };
 
 // ---- 1. size ------------------------------------------------------------------
-progress('size', 'size');
-results.size = measureSize();
+if (want('size')) {
+  progress('size', 'size');
+  results.size = measureSize();
+}
 
 // ---- 2. cold start in Node ------------------------------------------------------
-progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`, 'coldNode');
-{
+if (want('coldNode')) {
+  progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`, 'coldNode');
   const backend = await startBackend();
   const samples = [];
   try {
@@ -101,26 +126,35 @@ progress(`cold start in Node (${PLAN.coldNodeSamples} processes)`, 'coldNode');
 }
 
 // ---- 2 + 3. Chromium -------------------------------------------------------------
-progress('Chromium: cold start and per-request overhead', 'browser');
-try {
-  results.browser = await runBrowser({ coldSamples: PLAN.coldBrowserSamples, overhead: PLAN.browserOverhead });
-} catch (error) {
-  results.browser = { skipped: String(error && error.message ? error.message : error).split('\n')[0] };
+if (want('browser')) {
+  progress('Chromium: cold start and per-request overhead', 'browser');
+  try {
+    results.browser = await runBrowser({ coldSamples: PLAN.coldBrowserSamples, overhead: PLAN.browserOverhead });
+  } catch (error) {
+    results.browser = { skipped: String(error && error.message ? error.message : error).split('\n')[0] };
+  }
 }
 
 // ---- 3, 4, 5. jsdom client ---------------------------------------------------------
-progress('Node/jsdom: per-request overhead, refresh fan-in, logout latency', 'client');
-results.client = await runChild(childScript('client.mjs'), [JSON.stringify({
-  overhead: PLAN.overhead, fanIn: PLAN.fanIn, logout: PLAN.logout,
-})]);
+if (want('client')) {
+  progress('Node/jsdom: per-request overhead, refresh fan-in, logout latency', 'client');
+  results.client = await runChild(childScript('client.mjs'), [JSON.stringify({
+    overhead: PLAN.overhead, fanIn: PLAN.fanIn, logout: PLAN.logout,
+  })]);
+}
 
 // ---- 3. library CPU per request (in-memory XMLHttpRequest) ------------------------
-progress('Node: per-request CPU over an in-memory XMLHttpRequest', 'inMemory');
-results.inMemory = await runChild(childScript('inmemory.mjs'), [JSON.stringify(PLAN.inMemory)]);
+if (want('inMemory')) {
+  progress('Node: per-request CPU over an in-memory XMLHttpRequest', 'inMemory');
+  results.inMemory = await runChild(childScript('inmemory.mjs'), [JSON.stringify(PLAN.inMemory)]);
+}
 
 // ---- 6. memory --------------------------------------------------------------------
-progress(`memory (login → request → logout cycles, up to ${PLAN.memory.budgetMs / 1000} s)`, 'memory');
-results.memory = await runChild(childScript('memory.mjs'), [JSON.stringify(PLAN.memory)], { nodeArgs: ['--expose-gc'] });
+if (want('memory')) {
+  progress(`memory (${PLAN.memory.cycles.toLocaleString('en-US')} login → request → logout cycles)`, 'memory');
+  results.memory = await runChild(childScript('memory.mjs'), [JSON.stringify(PLAN.memory)],
+    { nodeArgs: ['--expose-gc'], timeoutMs: 900_000 });
+}
 
 progress('table');
 results.sectionMs = sectionMs;
@@ -132,7 +166,7 @@ results.distChangedDuringRun = distFingerprint() !== results.distFingerprint;
 const rows = [];
 const T = TARGETS;
 
-{
+if (results.size) {
   const F = '1 size';
   const { files, total } = results.size;
   for (const f of files) {
@@ -149,7 +183,7 @@ const T = TARGETS;
   }
 }
 
-{
+if (results.coldNode) {
   const F = '2 cold start';
   const s = results.coldNode.samples;
   rows.push(row(F, 'Node: import of the module', summarize(s.map((x) => x.importMs)), 'ms'));
@@ -163,8 +197,8 @@ const T = TARGETS;
     rows.push(row(F, 'Chromium: import of the module', summarize(b.cold.map((x) => x.imported - x.importStart)), 'ms'));
     rows.push(row(F, 'Chromium: first createSession() (wasm load)', summarize(b.cold.map((x) => x.ready - x.imported)), 'ms'));
     rows.push(row(F, 'Chromium: navigation start → session ready', summarize(b.cold.map((x) => x.ready)), 'ms'));
-  } else {
-    rows.push({ figure: F, measure: `Chromium: skipped (${b && b.skipped})`, median: '—', range: '—', n: '0', target: '', met: '' });
+  } else if (b) {
+    rows.push({ figure: F, measure: `Chromium: skipped (${b.skipped})`, median: '—', range: '—', n: '0', target: '', met: '' });
   }
 }
 
@@ -185,18 +219,19 @@ function overheadRows(F, label, o) {
 
 {
   const F = '3 per-request';
-  const o = results.client.overhead;
-  overheadRows(F, 'jsdom', o);
+  if (results.client) overheadRows(F, 'jsdom', results.client.overhead);
   const b = results.browser;
   if (b && b.overhead) overheadRows(F, 'Chromium', b.overhead);
   const im = results.inMemory;
-  const perReq = (list) => list.map((ms) => (ms * 1000) / im.perBlock);
-  rows.push(row(F, 'in-memory XHR: session.get() CPU per request', summarize(perReq(im.sessionMs)), 'µs'));
-  rows.push(row(F, 'in-memory XHR: raw XHR CPU per request', summarize(perReq(im.rawMs)), 'µs'));
-  rows.push(row(F, 'in-memory XHR: library cost per request', summarize(im.sessionMs.map((ms, i) => ((ms - im.rawMs[i]) * 1000) / im.perBlock)), 'µs'));
+  if (im) {
+    const perReq = (list) => list.map((ms) => (ms * 1000) / im.perBlock);
+    rows.push(row(F, 'in-memory XHR: session.get() CPU per request', summarize(perReq(im.sessionMs)), 'µs'));
+    rows.push(row(F, 'in-memory XHR: raw XHR CPU per request', summarize(perReq(im.rawMs)), 'µs'));
+    rows.push(row(F, 'in-memory XHR: library cost per request', summarize(im.sessionMs.map((ms, i) => ((ms - im.rawMs[i]) * 1000) / im.perBlock)), 'µs'));
+  }
 }
 
-{
+if (results.client) {
   const F = '4 refresh fan-in';
   const f = results.client.fanIn;
   const refreshes = summarize(f.samples.map((x) => x.refreshes));
@@ -206,7 +241,7 @@ function overheadRows(F, label, o) {
   rows.push(row(F, `GETs answered 200 (of ${f.concurrency})`, summarize(f.samples.map((x) => x.ok)), 'count'));
 }
 
-{
+if (results.client) {
   const F = '5 logout';
   const l = results.client.logout;
   const ev = summarize(l.samples.map((x) => x.eventMs));
@@ -218,49 +253,61 @@ function overheadRows(F, label, o) {
     { target: `≤ ${T.logoutOverrunMs} ms (every sample)`, met: over.max <= T.logoutOverrunMs }));
 }
 
-{
+if (results.memory) {
   const F = '6 memory';
   const m = results.memory;
-  const first = m.checkpoints.find((c) => c.cycles === m.options.firstCheckpoint);
+  const count = (n) => n.toLocaleString('en-US');
+  const first = m.checkpoints.find((c) => c.cycles === m.options.baseline);
   const last = m.checkpoints[m.checkpoints.length - 1];
-  const N = last.cycles;
-  const capNote = m.capped
-    ? `capped to fit ${m.options.budgetMs / 1000} s: ${m.options.maxCycles.toLocaleString('en-US')} would take ~${Math.round(m.projectedFullMs / 1000)} s at ${m.msPerCycle.toFixed(0)} ms/cycle`
-    : 'not capped';
-  rows.push({ figure: F, measure: `cycles run: ${N.toLocaleString('en-US')} (${capNote})`, median: '', range: '', n: '', target: '', met: '' });
+  const span = `${count(first.cycles)} → ${count(last.cycles)}`;
+  rows.push({
+    figure: F,
+    measure: `cycles run: ${count(m.cycles)} in ${(m.cycleMs / 1000).toFixed(1)} s (${m.msPerCycle.toFixed(2)} ms/cycle; ` +
+      `${(m.totalMs / 1000).toFixed(1)} s with snapshots), no time cap`,
+    median: '', range: '', n: '', target: '', met: '',
+  });
+  rows.push({
+    figure: F,
+    measure: `transport: ${m.options.transport === 'node-http' ? 'node:http XMLHttpRequest (lib/node-xhr.mjs)' : "jsdom's XMLHttpRequest"}; ` +
+      `backend: SQLite ${m.backend.db === 'memory' ? 'in memory' : 'file'}, scrypt N=${m.backend.scryptN}`,
+    median: '', range: '', n: '', target: '', met: '',
+  });
   if (!m.wasmMemoryFound) {
     rows.push({ figure: F, measure: 'wasm memory not found (no instance matched cleanslate.wasm): wasm rows are empty', median: '', range: '', n: '', target: '', met: '' });
   }
   const diff = (k) => last[k].median - first[k].median;
   const wasmGrowth = diff('wasmBytes');
-  rows.push(row(F, `wasm memory (buffer byteLength) after ${first.cycles}`, first.wasmBytes, 'B'));
-  rows.push(row(F, `wasm memory (buffer byteLength) after ${N}`, last.wasmBytes, 'B'));
-  rows.push(row(F, `wasm memory growth ${first.cycles} → ${N}`, wasmGrowth, 'B',
+  rows.push(row(F, `wasm memory (buffer byteLength) after ${count(first.cycles)}`, first.wasmBytes, 'B'));
+  rows.push(row(F, `wasm memory (buffer byteLength) after ${count(last.cycles)}`, last.wasmBytes, 'B'));
+  rows.push(row(F, `wasm memory growth ${span}`, wasmGrowth, 'B',
     { target: '≤ 64 KiB (65,536 B)', met: wasmGrowth <= T.wasmGrowthBytes }));
   const topGrowth = diff('wasmHeapTop');
-  rows.push(row(F, `wasm heap high-water (top used byte) after ${first.cycles}`, first.wasmHeapTop, 'B'));
-  rows.push(row(F, `wasm heap high-water growth ${first.cycles} → ${N}`, topGrowth, 'B',
+  rows.push(row(F, `wasm heap high-water (top used byte) after ${count(first.cycles)}`, first.wasmHeapTop, 'B'));
+  rows.push(row(F, `wasm heap high-water (top used byte) after ${count(last.cycles)}`, last.wasmHeapTop, 'B'));
+  rows.push(row(F, `wasm heap high-water growth ${span}`, topGrowth, 'B',
     { target: '≤ 64 KiB (65,536 B)', met: topGrowth <= T.wasmGrowthBytes }));
   const trend = m.checkpoints.filter((c) => c.cycles >= first.cycles);
   const perCycle = (k) => slope(trend.map((c) => c.cycles), trend.map((c) => c[k].median));
-  rows.push(row(F, `JS heapUsed after gc, after ${first.cycles}`, first.heapUsed, 'B'));
-  rows.push(row(F, `JS heapUsed after gc, after ${N}`, last.heapUsed, 'B'));
-  rows.push(row(F, `JS heapUsed growth ${first.cycles} → ${N}`, diff('heapUsed'), 'B'));
+  rows.push(row(F, `JS heapUsed after gc, after ${count(first.cycles)}`, first.heapUsed, 'B'));
+  rows.push(row(F, `JS heapUsed after gc, after ${count(last.cycles)}`, last.heapUsed, 'B'));
+  rows.push(row(F, `JS heapUsed growth ${span}`, diff('heapUsed'), 'B'));
   rows.push(row(F, `JS heapUsed trend (least squares, ${trend.length} checkpoints)`, perCycle('heapUsed'), 'B/cycle'));
-  rows.push(row(F, `RSS growth ${first.cycles} → ${N}`, diff('rss'), 'B'));
+  rows.push(row(F, `RSS growth ${span}`, diff('rss'), 'B'));
   if (m.failures) rows.push(row(F, 'failed steps (login/GET/logout)', m.failures, 'count'));
 }
 
 const table = renderTable(rows);
 const notes = [
-  `1 KB = 1000 B. Reference sizes are fixed numbers measured elsewhere (esbuild --bundle --minify + gzip -9), JS only.`,
-  `Per-request: n = rounds; each round is ${PLAN.overhead.perBlock} requests of each kind in jsdom (${PLAN.browserOverhead.perBlock} in Chromium, ${PLAN.inMemory.perBlock} in memory), alternating in blocks of ${PLAN.overhead.chunk} (${PLAN.inMemory.chunk} in memory); the ratio is taken per round.`,
-  `Memory rows: median of ${results.memory.options.reads} reads after gc() at each checkpoint (one run); growth compares medians.`,
+  results.size && `1 KB = 1000 B. Reference sizes are fixed numbers measured elsewhere (esbuild --bundle --minify + gzip -9), JS only.`,
+  (results.client || results.inMemory || (results.browser && results.browser.overhead)) &&
+    `Per-request: n = rounds; each round is ${PLAN.overhead.perBlock} requests of each kind in jsdom (${PLAN.browserOverhead.perBlock} in Chromium, ${PLAN.inMemory.perBlock} in memory), alternating in blocks of ${PLAN.overhead.chunk} (${PLAN.inMemory.chunk} in memory); the ratio is taken per round.`,
+  results.memory && `Memory rows: median of ${results.memory.options.reads} reads after gc() at each checkpoint (one run); growth compares medians.`,
+  only !== SECTIONS && `Sections run (--only): ${only.join(', ')}.`,
   `Node ${results.node}, ${results.cpus} CPUs, ${results.browser && results.browser.version ? `Chromium ${results.browser.version}, ` : ''}` +
     `load average ${results.loadAverageAtStart[0].toFixed(2)} at start, ${results.loadAverageAtEnd[0].toFixed(2)} at end.`,
   `Total runtime ${(results.totalMs / 1000).toFixed(1)} s.` +
     (results.distChangedDuringRun ? ' WARNING: web/dist changed during the run; figures may mix two builds.' : ''),
-];
+].filter(Boolean);
 process.stdout.write(`${table}\n\n${notes.join('\n')}\n`);
 
 results.table = table;

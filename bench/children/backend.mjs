@@ -3,35 +3,13 @@
 // measured. Besides start/stats/fault/close it can move its clock forward:
 // the backend then sees every access token issued so far as expired while the
 // client's own clock (and its proactive-refresh timer) is untouched.
-import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServer } from '../../web/server/app.mjs';
 
-// The backend checks every login with scrypt (~50 ms of CPU), which would make
-// the login → request → logout cycles measure the backend's password hashing,
-// not the client. Results are memoised per (password, salt, length, options):
-// answers are byte-for-byte the same, only repeated logins get cheap. Installed
-// before the backend's modules load, since they bind crypto.scrypt at import.
-const scrypt = crypto.scrypt;
-const derived = new Map();
-crypto.scrypt = function memoisedScrypt(password, salt, keylen, options, callback) {
-  if (typeof options === 'function') {
-    callback = options;
-    options = {};
-  }
-  const key = JSON.stringify([Buffer.from(password).toString('base64'), Buffer.from(salt).toString('base64'), keylen, options]);
-  const hit = derived.get(key);
-  if (hit) {
-    process.nextTick(callback, null, Buffer.from(hit));
-    return;
-  }
-  scrypt.call(crypto, password, salt, keylen, options, (err, out) => {
-    if (!err) derived.set(key, Buffer.from(out));
-    callback(err, out);
-  });
-};
-const { startServer } = await import('../../web/server/app.mjs');
+// Password hashing is kept cheap by the scryptN option that lib/backend.mjs
+// passes to startServer (the server's own option), not by patching crypto.
 
 const realNow = Date.now.bind(Date);
 let clockOffsetMs = 0;

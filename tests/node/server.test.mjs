@@ -529,6 +529,55 @@ test('revocation, rotation and secrets survive close() and a restart on the same
   }
 });
 
+test('scryptN sets the cost of new password hashes; hashes of either cost keep verifying', async () => {
+  const storedHashes = (dbPath) => {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT password_hash FROM users ORDER BY id').all().map((r) => r.password_hash);
+    } finally {
+      db.close();
+    }
+  };
+  const wrongPassword = async (srv) => (await call(srv, 'POST', '/auth/login', {
+    body: { email: 'userA@test.com', password: 'not-the-password' }, csrf: await csrfOf(srv),
+  })).status;
+
+  // A database seeded at a low cost: its users log in, there and under a default server.
+  const lowDb = freshDbPath();
+  const low = await startServer({ dbPath: lowDb, scryptN: 1024 });
+  try {
+    for (const h of storedHashes(lowDb)) assert.match(h, /^scrypt\$1024\$8\$1\$/);
+    assert.equal((await loginAs(low)).user.email, 'userA@test.com');
+    assert.equal(await wrongPassword(low), 401);
+  } finally {
+    await low.close();
+  }
+  const lowUnderDefault = await startServer({ dbPath: lowDb });
+  try {
+    await loginAs(lowUnderDefault, 'userB@test.com');
+  } finally {
+    await lowUnderDefault.close();
+  }
+
+  // A database seeded at the default cost (2^14) still verifies under a low-cost server.
+  const defaultDb = freshDbPath();
+  await (await startServer({ dbPath: defaultDb })).close();
+  for (const h of storedHashes(defaultDb)) assert.match(h, /^scrypt\$16384\$8\$1\$/);
+  const defaultUnderLow = await startServer({ dbPath: defaultDb, scryptN: 16 });
+  try {
+    assert.equal((await loginAs(defaultUnderLow)).user.email, 'userA@test.com');
+    assert.equal(await wrongPassword(defaultUnderLow), 401);
+  } finally {
+    await defaultUnderLow.close();
+  }
+  for (const h of storedHashes(defaultDb)) assert.match(h, /^scrypt\$16384\$/, 'existing hashes are not rewritten');
+
+  // Only powers of two that node's scrypt accepts within its default maxmem.
+  for (const scryptN of [0, 1, 1000, 65536, '1024', 2.5]) {
+    await assert.rejects(startServer({ dbPath: freshDbPath(), scryptN }), TypeError, String(scryptN));
+  }
+});
+
 test('an access token expires after accessTtlSec', async () => {
   const srv = await startServer({ dbPath: freshDbPath(), accessTtlSec: 1 });
   try {

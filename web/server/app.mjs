@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from './db.mjs';
 import {
   hashPassword, verifyPassword, signJwt, verifyJwt, issueCsrfToken, verifyCsrfToken,
-  randomToken, sha256Hex,
+  randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
 } from './tokens.mjs';
 import { serveStatic } from './static.mjs';
 
@@ -155,6 +155,13 @@ function parseRouteKey(routeKey) {
   return `${m[1].toUpperCase()} ${m[2]}`;
 }
 
+// Starts the server on 127.0.0.1 and resolves to its handle once it listens.
+// scryptN is the scrypt cost (N, a power of two up to 32768) of the password
+// hashes this server creates: the seed users of a new database and the dummy
+// hash compared against for unknown e-mails. It defaults to 16384 (2^14,
+// ~50 ms per hash). Lower it only in tests and benchmarks, never for a real
+// deployment: main.mjs does not expose it. Stored hashes carry their own N,
+// so a database seeded at one cost keeps working under any other.
 export async function startServer({
   port = 0,
   dbPath,
@@ -166,21 +173,23 @@ export async function startServer({
   corsOrigins = [],
   loginRateLimit = DEFAULT_RATE_LIMIT,
   log = false,
+  scryptN = DEFAULT_SCRYPT_N,
 } = {}) {
   if (typeof dbPath !== 'string' || dbPath === '') {
     throw new TypeError('startServer: dbPath is required');
   }
+  checkScryptN(scryptN, 'startServer: scryptN');
   const rateLimit = { ...DEFAULT_RATE_LIMIT, ...(loginRateLimit || {}) };
   const windowMs = Math.max(1, Number(rateLimit.windowSec) || DEFAULT_RATE_LIMIT.windowSec) * 1000;
   const accountLimiter = new SlidingWindowLimiter(rateLimit.perAccount, windowMs);
   const addressLimiter = new SlidingWindowLimiter(rateLimit.perAddress, windowMs);
   const allowedOrigins = new Set(corsOrigins);
 
-  const store = await openStore(dbPath);
+  const store = await openStore(dbPath, { scryptN });
   const jwtKey = jwtSecret ?? store.secret('jwt_secret');
   let csrfKey = store.secret('csrf_secret');
   // Compared against when the e-mail is unknown, so both cases cost one scrypt.
-  const dummyPasswordHash = await hashPassword(randomToken(16));
+  const dummyPasswordHash = await hashPassword(randomToken(16), { N: scryptN });
 
   const stats = { login: 0, loginFailed: 0, refresh: 0, refreshFailed: 0, logout: 0, csrf: 0, profile: 0 };
   const requests = [];

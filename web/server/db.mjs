@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
-import { hashPassword } from './tokens.mjs';
+import { DEFAULT_SCRYPT_N, hashPassword } from './tokens.mjs';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -45,8 +45,9 @@ export const SEED_USERS = [
 ];
 
 // Opens (creating if needed) the database and returns the query facade.
-// Timestamps are milliseconds since the epoch.
-export async function openStore(dbPath) {
+// Timestamps are milliseconds since the epoch. Seed users missing from the
+// database are created with password hashes of cost scryptN (tokens.mjs).
+export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
   if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
   const db = new Database(dbPath);
   try {
@@ -58,7 +59,7 @@ export async function openStore(dbPath) {
     const store = createStore(db);
     for (const u of SEED_USERS) {
       if (!store.findUserByEmail(u.email)) {
-        store.insertUser(u.email, u.name, await hashPassword(u.password));
+        store.insertUser(u.email, u.name, await hashPassword(u.password, { N: scryptN }));
       }
     }
     return store;

@@ -7,8 +7,21 @@ import { promisify } from 'node:util';
 const scryptAsync = promisify(crypto.scrypt);
 
 // scrypt cost: N=2^14, r=8, p=1 uses 16 MiB and ~50 ms per hash, well inside
-// node's default maxmem (32 MiB).
-const SCRYPT = { N: 16384, r: 8, p: 1, keyLen: 32 };
+// node's default maxmem (32 MiB). N is the only cost a server may change
+// (startServer's `scryptN` option, for tests and benchmarks only); every hash
+// records its own N, r and p, so hashes of any cost keep verifying.
+export const DEFAULT_SCRYPT_N = 16384;
+export const MIN_SCRYPT_N = 2;
+export const MAX_SCRYPT_N = 32768; // 128 * N * r = 32 MiB, node's default maxmem
+const SCRYPT = { r: 8, p: 1, keyLen: 32 };
+
+// Throws a TypeError unless n is a power of two in [MIN_SCRYPT_N, MAX_SCRYPT_N].
+export function checkScryptN(n, name = 'scryptN') {
+  if (!Number.isInteger(n) || n < MIN_SCRYPT_N || n > MAX_SCRYPT_N || (n & (n - 1)) !== 0) {
+    throw new TypeError(`${name} must be a power of two from ${MIN_SCRYPT_N} to ${MAX_SCRYPT_N}, got ${n}`);
+  }
+  return n;
+}
 
 export function base64url(buf) {
   return Buffer.from(buf).toString('base64url');
@@ -40,14 +53,16 @@ export function safeEqual(a, b) {
 
 // ---- passwords -----------------------------------------------------------
 
-export async function hashPassword(password) {
+// "scrypt$N$r$p$salt$key": the parameters travel with the hash.
+export async function hashPassword(password, { N = DEFAULT_SCRYPT_N } = {}) {
+  checkScryptN(N, 'hashPassword: N');
   const salt = crypto.randomBytes(16);
-  const key = await scryptAsync(password, salt, SCRYPT.keyLen, {
-    N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p,
-  });
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, base64url(salt), base64url(key)].join('$');
+  const key = await scryptAsync(password, salt, SCRYPT.keyLen, { N, r: SCRYPT.r, p: SCRYPT.p });
+  return ['scrypt', N, SCRYPT.r, SCRYPT.p, base64url(salt), base64url(key)].join('$');
 }
 
+// Verifies with the N, r and p stored in the hash, whatever cost the server
+// now uses for new hashes.
 export async function verifyPassword(password, stored) {
   const parts = typeof stored === 'string' ? stored.split('$') : [];
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
