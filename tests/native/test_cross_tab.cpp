@@ -61,7 +61,7 @@ void FakeChannel::close() {
 // A lock granted in FIFO order; grants happen when the test calls pump().
 class FakeLock final : public TabLock {
  public:
-  void acquire(const std::string& name, double, std::function<void(Release)> granted) override {
+  void acquire(const std::string& name, double, Callback<void(Release)> granted) override {
     lastName = name;
     waiting.push_back(std::move(granted));
   }
@@ -77,7 +77,7 @@ class FakeLock final : public TabLock {
     });
     return true;
   }
-  std::deque<std::function<void(Release)>> waiting;
+  std::deque<Callback<void(Release)>> waiting;
   bool held = false;
   int grants = 0;
   std::string lastName;

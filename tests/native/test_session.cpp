@@ -270,7 +270,7 @@ TEST_CASE("a response that lands after logout is dropped: session_changed, nothi
   h.loginAs("a");
   auto profile = get(h, "/user/profile");
   const std::size_t index = static_cast<std::size_t>(h.transport.find("/user/profile"));
-  auto done = h.transport.pending[index].done;
+  auto done = std::move(h.transport.pending[index].done);
   h.session->logout(nullptr);
   CHECK(profile->outcome.code == "session_changed");
   h.loginAs("b");
@@ -309,7 +309,7 @@ TEST_CASE("a newer login supersedes an older one; logout cancels a login in flig
   h.transport.replyTo("/auth/csrf", 200, R"({"csrf_token":"c"})");
   const int i = h.transport.find("/auth/login");
   REQUIRE(i >= 0);
-  auto late = h.transport.pending[static_cast<std::size_t>(i)].done;
+  auto late = std::move(h.transport.pending[static_cast<std::size_t>(i)].done);
   h.session->logout(nullptr);
   CHECK(third.code == "session_changed");
   HttpResponse response;
@@ -394,7 +394,7 @@ TEST_CASE("a refresh overtaken by logout puts nothing back") {
   h.transport.replyTo("/data", 401, "{}");
   const int i = h.transport.find("/auth/refresh");
   REQUIRE(i >= 0);
-  auto late = h.transport.pending[static_cast<std::size_t>(i)].done;
+  auto late = std::move(h.transport.pending[static_cast<std::size_t>(i)].done);
   h.session->logout(nullptr);
   CHECK(a->outcome.code == "session_changed");
   HttpResponse response;

@@ -4,10 +4,11 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "callback.h"
 
 namespace cleanslate {
 
@@ -36,7 +37,7 @@ struct HttpResponse {
 
 class Transport {
  public:
-  using Done = std::function<void(HttpResponse)>;
+  using Done = Callback<void(HttpResponse)>;
   virtual ~Transport() = default;
   // Starts a request. `done` runs exactly once unless abort() came first; it
   // may run before send() returns (a synchronous failure).
@@ -66,7 +67,7 @@ class EventSink {
 
 class Scheduler {
  public:
-  using Task = std::function<void()>;
+  using Task = Callback<void()>;
   virtual ~Scheduler() = default;
   virtual double nowMs() = 0;  // milliseconds since the epoch, like Date.now()
   virtual uint64_t setTimer(double delayMs, Task task) = 0;
@@ -85,7 +86,7 @@ class LogSink {
 // `storage` event where that is missing).
 class TabChannel {
  public:
-  using Receive = std::function<void(const std::string& messageJson)>;
+  using Receive = Callback<void(const std::string& messageJson)>;
   virtual ~TabChannel() = default;
   virtual void open(const std::string& name, Receive onMessage) = 0;
   virtual void post(const std::string& messageJson) = 0;
@@ -99,11 +100,11 @@ class TabChannel {
 // storage with an expiry).
 class TabLock {
  public:
-  using Release = std::function<void()>;
+  using Release = Callback<void()>;
   virtual ~TabLock() = default;
   // Calls `granted` once `name` is held, possibly before returning. The
   // holder calls the Release it is given exactly once.
-  virtual void acquire(const std::string& name, double leaseMs, std::function<void(Release)> granted) = 0;
+  virtual void acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) = 0;
 };
 
 }  // namespace cleanslate

@@ -91,7 +91,7 @@ void addNoCacheHeaders(Headers* headers) {
 }  // namespace
 
 template <typename F>
-std::function<void()> Session::guarded(F f) {
+Callback<void()> Session::guarded(F f) {
   Liveness::Watch alive = alive_.watch();
   return [alive, f]() mutable {
     if (alive) f();
@@ -809,7 +809,7 @@ void Session::login(const std::string& email, const std::string& password, Login
   options.hasBody = true;
   options.contentType = "application/json";
   loginCall_ = startCall(Kind::Login, "POST", config_.loginPath, std::move(options), true,
-                         [this, seq, done](const RequestOutcome& outcome) { onLoginDone(seq, outcome, done); });
+                         [this, seq, done = std::move(done)](const RequestOutcome& outcome) { onLoginDone(seq, outcome, done); });
 }
 
 void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const LoginCallback& done) {

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,9 +69,9 @@ struct LogoutOutcome {
   bool backendNotified = false;
 };
 
-using RequestCallback = std::function<void(const RequestOutcome&)>;
-using LoginCallback = std::function<void(const LoginOutcome&)>;
-using LogoutCallback = std::function<void(const LogoutOutcome&)>;
+using RequestCallback = Callback<void(const RequestOutcome&)>;
+using LoginCallback = Callback<void(const LoginOutcome&)>;
+using LogoutCallback = Callback<void(const LogoutOutcome&)>;
 
 class Session {
  public:
@@ -172,7 +171,7 @@ class Session {
   void log(LogLevel level, const std::string& line);
   std::string storageName() const;
   template <typename F>
-  std::function<void()> guarded(F f);
+  Callback<void()> guarded(F f);
 
   Config config_;
   Platform platform_;

@@ -5,7 +5,6 @@
 // keeps working.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,7 +29,7 @@ class TokenStore {
   static constexpr const char* kRefreshKey = "refresh_token";
   static constexpr const char* kUserKey = "cleanslate_user";
 
-  using Warn = std::function<void(const std::string&)>;
+  using Warn = Callback<void(const std::string&)>;
   TokenStore(KeyValueStore* backing, Warn warn);
 
   std::string access();

@@ -26,6 +26,16 @@ EM_JS(void*, cs_guarded_fetch, (void* attr, const char* url), {
   }
 });
 
+// Emscripten 3.1.6 files each XHR in Fetch.xhrs under its index + 1 and,
+// once the fetch is closed, only deletes the entry, so the array grows by one
+// slot per request for the life of the page. Closed entries at its end are
+// trimmed away here; live ids (smaller than the length) are unaffected.
+EM_JS(void, cs_fetch_trim, (), {
+  var xhrs = typeof Fetch === "object" && Fetch ? Fetch.xhrs : null;
+  if (!Array.isArray(xhrs)) return;
+  while (xhrs.length > 0 && xhrs[xhrs.length - 1] === undefined) xhrs.length--;
+});
+
 struct FetchTransport::Context {
   FetchTransport* owner = nullptr;  // null once the transport is gone
   uint64_t handle = 0;
@@ -57,6 +67,7 @@ void onFetchDone(emscripten_fetch_t* fetch) {
     response.rawHeaders = raw.data();
   }
   emscripten_fetch_close(fetch);
+  cs_fetch_trim();
   Transport::Done done;
   if (ctx->owner != nullptr) {
     ctx->owner->release(ctx->handle);

@@ -205,7 +205,7 @@ EM_JS(int, cs_channel_open, (int id, const char* name), {
     state.storageKey = "cleanslate_msg:" + key;
     state.onStorage = function(event) {
       if (event.key !== state.storageKey || !event.newValue) return;
-      try { deliver(JSON.parse(event.newValue).m); } catch (e) {}
+      try { deliver(JSON.parse(event.newValue)["m"]); } catch (e) {}
     };
     globalThis.addEventListener("storage", state.onStorage);
     mode = 2;
@@ -223,7 +223,7 @@ EM_JS(void, cs_channel_post, (int id, const char* message), {
       state.channel.postMessage(text);
     } else if (state.storageKey && globalThis.localStorage) {
       // Setting then removing the key fires `storage` in the other tabs.
-      globalThis.localStorage.setItem(state.storageKey, JSON.stringify({ m: text, n: Math.random() }));
+      globalThis.localStorage.setItem(state.storageKey, JSON.stringify({ "m": text, "n": Math.random() }));
       globalThis.localStorage.removeItem(state.storageKey);
     }
   } catch (e) {}
@@ -269,9 +269,13 @@ void BroadcastTabChannel::close() {
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_channel_deliver(int id, const char* message) {
   auto& receivers = cleanslate::channelRegistry();
   const auto it = receivers.find(id);
-  if (it == receivers.end()) return;
-  const cleanslate::TabChannel::Receive receive = it->second;  // the handler may close the channel
+  if (it == receivers.end() || !it->second) return;
+  // Held outside the registry while it runs: the handler may close the
+  // channel (or reopen it with a new handler).
+  cleanslate::TabChannel::Receive receive = std::move(it->second);
   receive(message);
+  const auto again = receivers.find(id);
+  if (again != receivers.end() && !again->second) again->second = std::move(receive);
 }
 
 namespace cleanslate {
@@ -304,12 +308,12 @@ EM_JS(void, cs_lock_request, (int id, const char* name, double leaseMs), {
   };
   var attempt = function() {
     var current = read();
-    if (current && current.expires > Date.now() && current.owner !== owner) {
+    if (current && current["expires"] > Date.now() && current["owner"] !== owner) {
       setTimeout(attempt, 25);
       return;
     }
     try {
-      storage.setItem(leaseKey, JSON.stringify({ owner: owner, expires: Date.now() + leaseMs }));
+      storage.setItem(leaseKey, JSON.stringify({ "owner": owner, "expires": Date.now() + leaseMs }));
     } catch (e) {
       grant(function() {});
       return;
@@ -317,13 +321,13 @@ EM_JS(void, cs_lock_request, (int id, const char* name, double leaseMs), {
     // A tab that wrote at the same moment shows itself within a few ms.
     setTimeout(function() {
       var check = read();
-      if (!check || check.owner !== owner) {
+      if (!check || check["owner"] !== owner) {
         setTimeout(attempt, 25);
         return;
       }
       grant(function() {
         var now = read();
-        if (now && now.owner === owner) { try { storage.removeItem(leaseKey); } catch (e) {} }
+        if (now && now["owner"] === owner) { try { storage.removeItem(leaseKey); } catch (e) {} }
       });
     }, 15);
   };
@@ -339,14 +343,14 @@ EM_JS(void, cs_lock_release, (int id), {
 });
 
 namespace {
-std::map<int, std::function<void(TabLock::Release)>>& lockRegistry() {
-  static std::map<int, std::function<void(TabLock::Release)>> waiting;
+std::map<int, Callback<void(TabLock::Release)>>& lockRegistry() {
+  static std::map<int, Callback<void(TabLock::Release)>> waiting;
   return waiting;
 }
 int nextLockId = 1;
 }  // namespace
 
-void WebTabLock::acquire(const std::string& name, double leaseMs, std::function<void(Release)> granted) {
+void WebTabLock::acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) {
   const int id = nextLockId++;
   lockRegistry()[id] = std::move(granted);
   cs_lock_request(id, name.c_str(), leaseMs);

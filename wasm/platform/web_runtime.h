@@ -71,7 +71,7 @@ class BroadcastTabChannel final : public TabChannel {
 // navigator.locks where present, else a lease in localStorage with an expiry.
 class WebTabLock final : public TabLock {
  public:
-  void acquire(const std::string& name, double leaseMs, std::function<void(Release)> granted) override;
+  void acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) override;
 };
 
 }  // namespace cleanslate
