@@ -1,0 +1,52 @@
+// The embind types this module passes across its boundary, and nothing else.
+// embind's own bind.cpp registers every builtin type (wide and UTF-16/32
+// strings, emscripten::val, 64-bit integers, floats, 17 memory views), and
+// each registration pulls its JavaScript codec into the glue: about 5 KB of
+// JS this module never uses. The bindings (wasm/bindings.cpp) take and return
+// only void, bool, int and std::string, so the build links embind's JS
+// libraries with this file in place of bind.cpp (see CMakeLists.txt). A
+// binding that used any other type would fail loudly at startup with
+// embind's UnboundTypeError.
+#include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <typeinfo>
+
+using emscripten::internal::TypeID;
+
+extern "C" {
+
+// Runs as a global constructor, before the EMSCRIPTEN_BINDINGS block.
+EMSCRIPTEN_KEEPALIVE __attribute__((constructor)) void __embind_register_native_and_builtin_types() {
+  using namespace emscripten::internal;
+  _embind_register_void(TypeID<void>::get(), "void");
+  _embind_register_bool(TypeID<bool>::get(), "bool", sizeof(bool), true, false);
+  _embind_register_integer(TypeID<int>::get(), "int", sizeof(int), INT_MIN, INT_MAX);
+  _embind_register_std_string(TypeID<std::string>::get(), "std::string");
+}
+
+// A name for a type embind reports as unbound: without RTTI, its address
+// ("0x..."), as bind.cpp prints it, but without sprintf.
+EMSCRIPTEN_KEEPALIVE const char* __getTypeName(const std::type_info* type) {
+  auto value = reinterpret_cast<uintptr_t>(type);
+  char text[2 + 2 * sizeof(uintptr_t) + 1];
+  int n = static_cast<int>(sizeof(text)) - 1;
+  text[n] = '\0';
+  do {
+    text[--n] = "0123456789abcdef"[value & 15];
+    value >>= 4;
+  } while (value != 0);
+  text[--n] = 'x';
+  text[--n] = '0';
+  char* name = static_cast<char*>(std::malloc(sizeof(text) - static_cast<std::size_t>(n)));
+  if (name != nullptr) {
+    for (int i = 0; i + n < static_cast<int>(sizeof(text)); ++i) name[i] = text[n + i];
+  }
+  return name;
+}
+
+}  // extern "C"
