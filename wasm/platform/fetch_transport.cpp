@@ -60,8 +60,14 @@ void onFetchDone(emscripten_fetch_t* fetch) {
   if (fetch->data != nullptr && fetch->numBytes > 0) {
     response.body.assign(fetch->data, static_cast<std::size_t>(fetch->numBytes));
   }
-  const std::size_t headerLength = emscripten_fetch_get_response_headers_length(fetch);
-  if (headerLength > 0) {
+  // One getAllResponseHeaders() call when the headers fit the stack buffer
+  // (the usual case); the length query and a second call only when not.
+  char small[1024];
+  const std::size_t copied = emscripten_fetch_get_response_headers(fetch, small, sizeof(small));
+  if (copied < sizeof(small)) {
+    response.rawHeaders = small;
+  } else {
+    const std::size_t headerLength = emscripten_fetch_get_response_headers_length(fetch);
     std::vector<char> raw(headerLength + 1, '\0');
     emscripten_fetch_get_response_headers(fetch, raw.data(), raw.size());
     response.rawHeaders = raw.data();
