@@ -36,6 +36,20 @@ EM_JS(void, cs_fetch_trim, (), {
   while (xhrs.length > 0 && xhrs[xhrs.length - 1] === undefined) xhrs.length--;
 });
 
+// emscripten_fetch gives every XHR progress and readystatechange handlers
+// that only mirror its state into the fetch struct, for callbacks this
+// transport never sets; each one costs an event dispatch into the wasm glue
+// per state change. Once a request is under way they are taken off again.
+EM_JS(void, cs_fetch_lean, (const void* fetch), {
+  var xhrs = typeof Fetch === "object" && Fetch ? Fetch.xhrs : null;
+  if (!Array.isArray(xhrs)) return;
+  var xhr = xhrs[HEAPU32[fetch >> 2] - 1];
+  if (xhr) {
+    xhr.onprogress = null;
+    xhr.onreadystatechange = null;
+  }
+});
+
 struct FetchTransport::Context {
   FetchTransport* owner = nullptr;  // null once the transport is gone
   uint64_t handle = 0;
@@ -123,7 +137,11 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
     attr.requestDataSize = ctx->body.size();
   }
   const uint64_t handle = ctx->handle;
-  if (cs_guarded_fetch(&attr, ctx->url.c_str()) == nullptr) {
+  void* const fetch = cs_guarded_fetch(&attr, ctx->url.c_str());
+  if (fetch != nullptr) {
+    // Still in flight (not answered synchronously): its struct is alive.
+    if (inFlight_.count(handle) != 0) cs_fetch_lean(fetch);
+  } else {
     // Never started (no callback will come): report a network failure now.
     const auto it = inFlight_.find(handle);
     if (it == inFlight_.end()) return handle;  // already answered synchronously
