@@ -1,5 +1,5 @@
 // nlohmann::json's DOM for test assertions (the core itself reads JSON with
-// the SAX parser in wasm/core/json.h).
+// nlohmann's lexer in wasm/core/json.cpp).
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -39,6 +39,17 @@ TEST_CASE("Callback: empty, called, moved, reset; captured state is destroyed ex
   CHECK(watch.expired());  // destroyed when released
 }
 
+TEST_CASE("Callback: calling an empty one does nothing and returns a default value") {
+  Callback<int(int)> empty;
+  CHECK(empty(5) == 0);
+  Callback<void()> nothing = nullptr;
+  nothing();  // no crash
+  Callback<int(int)> moved = [](int x) { return x; };
+  Callback<int(int)> taker = std::move(moved);
+  CHECK(moved(3) == 0);  // NOLINT(bugprone-use-after-move)
+  CHECK(taker(3) == 3);
+}
+
 TEST_CASE("Callback: arguments are forwarded, move-only captures work") {
   std::string seen;
   auto owned = std::make_unique<std::string>("held");

@@ -1,4 +1,4 @@
-// The core's JSON layer: nlohmann's SAX parser collecting one object's
+// The core's JSON layer: nlohmann's lexer read into one object's
 // members, raw text of nested values, and the string-literal writer, checked
 // against nlohmann's own DOM parser and serializer.
 #include <doctest/doctest.h>
@@ -73,6 +73,13 @@ TEST_CASE("anything but one well-formed object is refused") {
     CHECK(o.members().empty());
     CHECK_FALSE(isJsonObject(text));
   }
+}
+
+TEST_CASE("a byte order mark or a NUL byte is refused, as JSON.parse() refuses them") {
+  CHECK_FALSE(isJsonObject("\xEF\xBB\xBF{\"a\":1}"));
+  CHECK_FALSE(isJsonObject(std::string("{\"a\":1}\0junk", 12)));
+  CHECK_FALSE(isJsonObject(std::string("{\"a\":\"x\0y\"}", 12)));
+  CHECK(isJsonObject("{\"a\":\"\xEF\xBB\xBF\"}"));  // inside a string it is just a character
 }
 
 TEST_CASE("nesting: 64 levels are read, 65 are refused without recursion") {

@@ -49,7 +49,12 @@ class Callback<R(Args...)> {
   ~Callback() { delete held_; }
 
   explicit operator bool() const { return held_ != nullptr; }
-  R operator()(Args... args) const { return held_->call(std::forward<Args>(args)...); }
+  // Calling an empty Callback does nothing (and returns R()), where
+  // std::function would throw.
+  R operator()(Args... args) const {
+    if (held_ == nullptr) return R();
+    return held_->call(std::forward<Args>(args)...);
+  }
 
  private:
   Base* held_ = nullptr;

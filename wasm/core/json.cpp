@@ -112,6 +112,9 @@ class Reader {
 
 bool JsonObject::parse(const std::string& text) {
   members_.clear();
+  // nlohmann's lexer skips a leading BOM and stops at a NUL byte; JSON.parse()
+  // accepts neither, and raw text handed to JS must parse there too.
+  if (text.find('\0') != std::string::npos || text.compare(0, 3, "\xEF\xBB\xBF") == 0) return false;
   Reader reader(text, &members_);
   if (!reader.read()) {
     members_.clear();

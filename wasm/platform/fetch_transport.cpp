@@ -76,9 +76,13 @@ void onFetchDone(emscripten_fetch_t* fetch) {
   }
   // One getAllResponseHeaders() call when the headers fit the stack buffer
   // (the usual case); the length query and a second call only when not.
+  // Nothing is written (0 is returned) before the headers have arrived.
   char small[1024];
+  small[0] = '\0';
   const std::size_t copied = emscripten_fetch_get_response_headers(fetch, small, sizeof(small));
-  if (copied < sizeof(small)) {
+  if (copied == 0) {
+    // no response headers (the request failed before any arrived)
+  } else if (copied < sizeof(small)) {
     response.rawHeaders = small;
   } else {
     const std::size_t headerLength = emscripten_fetch_get_response_headers_length(fetch);
