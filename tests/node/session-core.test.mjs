@@ -395,3 +395,21 @@ test('resetApiState() drops what is in flight; the session itself carries on fro
   assert.equal(again.status, 200);
   assert.equal(again.data.email, 'userA@test.com');
 });
+
+test('response headers reach the caller, lower-cased and whole, however long', async () => {
+  const session = await suite.newSession();
+  await session.login('userA@test.com', 'password');
+  const plain = await session.get('/user/profile');
+  assert.match(plain.headers['content-type'], /^application\/json/);
+  // Over 1 KB of headers: past the transport's first-read buffer.
+  const long = 'v'.repeat(3000);
+  suite.server.fault('GET /user/items', {
+    mode: 'status', status: 200, body: { items: [] }, headers: { 'X-Long': long, 'X-Short': 'yes' }, times: 1,
+  });
+  const big = await session.get('/user/items');
+  assert.equal(big.status, 200);
+  assert.deepEqual(big.data, { items: [] });
+  assert.equal(big.headers['x-long'], long);
+  assert.equal(big.headers['x-short'], 'yes');
+  assert.match(big.headers['content-type'], /^application\/json/);
+});
