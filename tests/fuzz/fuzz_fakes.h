@@ -16,6 +16,7 @@
 
 #include "core/interfaces.h"
 #include "fuzz_check.h"
+#include "../native/fake_store.h"
 #include "../native/jwt_fixture.h"
 
 namespace fuzzfakes {
@@ -70,35 +71,7 @@ class FakeTransport final : public Transport {
   uint64_t next_ = 1;
 };
 
-// Web Storage as a browser fails it: `blocked` is a SecurityError (every
-// call throws), `full` a QuotaExceededError (only writes throw).
-class FakeStore final : public KeyValueStore {
- public:
-  StoreStatus get(const std::string& key, std::string* value) override {
-    if (blocked) return StoreStatus::Failed;
-    const auto it = values.find(key);
-    if (it == values.end()) return StoreStatus::Missing;
-    *value = it->second;
-    return StoreStatus::Ok;
-  }
-  bool set(const std::string& key, const std::string& value) override {
-    if (blocked || full) return false;
-    if (onSet) onSet(key, value);
-    values[key] = value;
-    return true;
-  }
-  bool remove(const std::string& key) override {
-    if (blocked) return false;
-    values.erase(key);
-    return true;
-  }
-  std::string lastError() const override { return blocked ? "SecurityError" : "QuotaExceededError"; }
-
-  std::map<std::string, std::string> values;
-  bool blocked = false;
-  bool full = false;
-  std::function<void(const std::string&, const std::string&)> onSet;
-};
+using cleanslate::testing::FakeStore;
 
 class FakeEvents final : public EventSink {
  public:

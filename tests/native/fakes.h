@@ -17,6 +17,7 @@
 #include "json_dom.h"
 #include "core/session.h"
 #include "core/token_store.h"
+#include "fake_store.h"
 #include "jwt_fixture.h"
 
 namespace cleanslate::testing {
@@ -111,31 +112,6 @@ class FakeTransport final : public Transport {
 
  private:
   uint64_t next_ = 1;
-};
-
-class FakeStore final : public KeyValueStore {
- public:
-  StoreStatus get(const std::string& key, std::string* value) override {
-    if (failReads) return StoreStatus::Failed;
-    const auto it = values.find(key);
-    if (it == values.end()) return StoreStatus::Missing;
-    *value = it->second;
-    return StoreStatus::Ok;
-  }
-  bool set(const std::string& key, const std::string& value) override {
-    if (failWrites) return false;
-    values[key] = value;
-    return true;
-  }
-  bool remove(const std::string& key) override {
-    values.erase(key);
-    return true;
-  }
-  std::string lastError() const override { return "QuotaExceededError"; }
-
-  std::map<std::string, std::string> values;
-  bool failReads = false;
-  bool failWrites = false;
 };
 
 class FakeEvents final : public EventSink {

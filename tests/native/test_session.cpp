@@ -322,7 +322,7 @@ TEST_CASE("a newer login supersedes an older one; logout cancels a login in flig
 
 TEST_CASE("storage that fails keeps the session working in memory with one warning") {
   Harness h(R"(,"logLevel":"warn")");
-  h.store.failWrites = true;
+  h.store.full = true;
   h.loginAs("a");
   CHECK(h.session->isAuthenticated());
   auto r = get(h, "/user/profile");

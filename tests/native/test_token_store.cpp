@@ -29,7 +29,7 @@ TEST_CASE("a store that throws on write moves the session to memory with one war
   std::vector<std::string> warnings;
   TokenStore tokens(&store, [&](const std::string& w) { warnings.push_back(w); });
   tokens.store("a1", "r1", "{}");
-  store.failWrites = true;
+  store.full = true;
   tokens.rotate("a2", "r2");
   CHECK(tokens.access() == "a2");
   CHECK(tokens.refresh() == "r2");
@@ -45,7 +45,7 @@ TEST_CASE("a store that throws on write moves the session to memory with one war
 
 TEST_CASE("a store that throws on read falls back too, and never crashes") {
   FakeStore store;
-  store.failReads = true;
+  store.blocked = true;
   std::vector<std::string> warnings;
   TokenStore tokens(&store, [&](const std::string& w) { warnings.push_back(w); });
   CHECK(tokens.access().empty());
