@@ -32,30 +32,6 @@ void checkExp(const std::optional<double>& exp, const std::string& token) {
 
 }  // namespace
 
-// True when `text` nests arrays/objects no deeper than kMaxJsonDepth
-// (brackets inside strings do not count); exact for valid JSON.
-static bool nestingWithinLimit(const std::string& text) {
-  int depth = 0;
-  bool inString = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (inString) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        inString = false;
-      }
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > cleanslate::kMaxJsonDepth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
 
@@ -84,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     // The core reads JSON as JSON.parse() does: no byte order mark, no NUL
     // byte (nlohmann's DOM parser takes both), nesting at most kMaxJsonDepth.
     const bool strict = input.find('\0') == std::string::npos && input.compare(0, 3, "\xEF\xBB\xBF") != 0 &&
-                        nestingWithinLimit(input);
+                        cleanslate::nestingWithinLimit(input);
     const cleanslate::Json claims = cleanslate::parseJson(input);
     std::optional<double> expected;
     if (strict && claims.is_object()) {
