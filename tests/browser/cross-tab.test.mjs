@@ -53,6 +53,22 @@ async function startSession(page, options) {
   }, options);
 }
 
+/**
+ * Lets the access token every tab holds expire, gives each tab a fresh session
+ * (restored from storage), then has all of them request at once. Resolves the
+ * statuses (or error codes) and how many refreshes reached the backend.
+ */
+async function requestAllAfterExpiry(pages) {
+  for (const page of pages) await page.evaluate(() => window.session.dispose());
+  await new Promise((resolve) => setTimeout(resolve, 2100)); // accessTtlSec is 2
+  for (const page of pages) await startSession(page, {});
+  const before = server.stats.refresh;
+  const results = await Promise.all(
+    pages.map((page) => page.evaluate(() => window.session.get('/user/profile').then((r) => r.status, (e) => e.code))),
+  );
+  return { results, refreshes: server.stats.refresh - before };
+}
+
 const state = (page) =>
   page.evaluate(() => ({
     authenticated: window.session.isAuthenticated(),
@@ -129,16 +145,9 @@ test('three tabs with expired access tokens request at once: one refresh, all su
   try {
     await pages[0].evaluate(() => window.session.login('userA@test.com', 'password'));
     for (const page of pages) await waitFor(page, () => window.session.isAuthenticated());
-    for (const page of pages) await page.evaluate(() => window.session.dispose());
-    await new Promise((resolve) => setTimeout(resolve, 2100)); // accessTtlSec is 2
-    // Fresh sessions restore the expired token from storage.
-    for (const page of pages) await startSession(page, {});
-    const before = server.stats.refresh;
-    const results = await Promise.all(
-      pages.map((page) => page.evaluate(() => window.session.get('/user/profile').then((r) => r.status, (e) => e.code))),
-    );
+    const { results, refreshes } = await requestAllAfterExpiry(pages);
     assert.deepEqual(results, [200, 200, 200]);
-    assert.equal(server.stats.refresh - before, 1, 'exactly one refresh reached the backend');
+    assert.equal(refreshes, 1, 'exactly one refresh reached the backend');
     for (const page of pages) {
       const s = await state(page);
       assert.equal(s.authenticated, true);
@@ -175,15 +184,9 @@ test('without BroadcastChannel and Web Locks: logout propagates via storage even
     assert.equal(await pages[0].evaluate(() => typeof BroadcastChannel + '/' + typeof navigator.locks), 'undefined/undefined');
     await pages[0].evaluate(() => window.session.login('userA@test.com', 'password'));
     for (const page of pages.slice(1)) await waitFor(page, () => window.events.some((e) => e.type === 'auth:login'));
-    for (const page of pages) await page.evaluate(() => window.session.dispose());
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    for (const page of pages) await startSession(page, {});
-    const before = server.stats.refresh;
-    const results = await Promise.all(
-      pages.map((page) => page.evaluate(() => window.session.get('/user/profile').then((r) => r.status, (e) => e.code))),
-    );
+    const { results, refreshes } = await requestAllAfterExpiry(pages);
     assert.deepEqual(results, [200, 200, 200]);
-    assert.equal(server.stats.refresh - before, 1, 'the storage lease let one tab refresh');
+    assert.equal(refreshes, 1, 'the storage lease let one tab refresh');
     assert.equal(await pages[1].evaluate(() => localStorage.getItem('cleanslate_lease:cleanslate-refresh:' + location.origin + '/api/v1')), null, 'lease released');
 
     const counts = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.events.filter((e) => e.type === 'auth:logout').length)));

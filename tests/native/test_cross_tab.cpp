@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <map>
 
 #include "fakes.h"
 
@@ -113,6 +114,15 @@ struct Browser {
         parsed.config, Platform{&tab->transport, store, &tab->events, &scheduler, &tab->log, tab->channel.get(), &lock});
     tabs.push_back(std::move(tab));
     return *tabs.back();
+  }
+
+  // Delivers the queued messages while the receiving tabs' view of storage
+  // still lags (shows nothing); returns what it shows once it catches up.
+  std::map<std::string, std::string> deliverBeforeStorageShows() {
+    auto saved = sharedStore.values;
+    sharedStore.values.clear();
+    bus.deliverAll();
+    return saved;
   }
 };
 
@@ -279,10 +289,7 @@ TEST_CASE("a logout that arrives while a tab still waits to see the login in sto
   Tab& one = browser.open();
   Tab& two = browser.open();
   login(one, "acc", "ref");
-  // Tab two's view of storage lags: it sees nothing yet when the message arrives.
-  const auto saved = browser.sharedStore.values;
-  browser.sharedStore.values.clear();
-  browser.bus.deliverAll();
+  const auto saved = browser.deliverBeforeStorageShows();
   CHECK_FALSE(two.session->isAuthenticated());
   two.channel->receive(R"({"type":"logout","reason":"user"})");
   browser.sharedStore.values = saved;  // the stale view catches up with the old session
@@ -296,9 +303,7 @@ TEST_CASE("a login seen late in storage is joined once it shows") {
   Tab& one = browser.open();
   Tab& two = browser.open();
   login(one, "acc", "ref");
-  const auto saved = browser.sharedStore.values;
-  browser.sharedStore.values.clear();
-  browser.bus.deliverAll();
+  const auto saved = browser.deliverBeforeStorageShows();
   CHECK_FALSE(two.session->isAuthenticated());
   browser.sharedStore.values = saved;
   browser.scheduler.advance(40);
