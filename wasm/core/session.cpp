@@ -42,26 +42,24 @@ std::string transportCode(TransportError error) {
   return error == TransportError::Timeout ? code::kTimeout : code::kNetwork;
 }
 
-// The `detail` message of an error body, shortened; never echoes anything
-// that is not a plain string.
-std::string errorDetail(const HttpResponse& response, const std::string& fallback) {
-  JsonObject body;
-  std::string detail;
-  if (!body.parse(response.body) || !body.string("detail", &detail)) return fallback;
-  if (detail.size() > kMaxDetailChars) detail.resize(kMaxDetailChars);
-  return detail;
-}
-
 // The non-empty string member `key` of the JSON object `text`.
 bool parsedString(const std::string& text, const char* key, std::string* out) {
   JsonObject object;
   return object.parse(text) && object.string(key, out);
 }
 
+// The `detail` message of an error body, shortened; never echoes anything
+// that is not a plain string.
+std::string errorDetail(const HttpResponse& response, const std::string& fallback) {
+  std::string detail;
+  if (!parsedString(response.body, "detail", &detail)) return fallback;
+  if (detail.size() > kMaxDetailChars) detail.resize(kMaxDetailChars);
+  return detail;
+}
+
 std::string bodyCode(const HttpResponse& response) {
-  JsonObject body;
   std::string value;
-  if (body.parse(response.body)) body.string("code", &value);
+  parsedString(response.body, "code", &value);
   return value;
 }
 
