@@ -5,6 +5,8 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <utility>
 
@@ -130,52 +132,92 @@ void ConsoleLog::write(LogLevel level, const std::string& line) {
 
 EM_JS(double, cs_now, (), { return Date.now(); });
 
-namespace {
-// Tasks live in one registry keyed by our own id, so a timer that fires
-// after its scheduler is gone finds nothing and does nothing.
-std::map<uint64_t, Scheduler::Task>& taskRegistry() {
-  static std::map<uint64_t, Scheduler::Task> tasks;
-  return tasks;
-}
-uint64_t nextTimerId = 1;
+// The timers' own clock: monotonic, like the one setTimeout runs on.
+EM_JS(double, cs_monotonic_now, (), { return performance.now(); });
 
-void runTimer(void* userData) {
-  const auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(userData));
-  auto& tasks = taskRegistry();
-  const auto it = tasks.find(id);
-  if (it == tasks.end()) return;
-  Scheduler::Task task = std::move(it->second);
-  tasks.erase(it);
-  if (task) task();
+namespace {
+// Live schedulers by id, so a timer that fires after its scheduler is gone
+// finds nothing and does nothing.
+std::map<uint64_t, BrowserScheduler*>& schedulerRegistry() {
+  static std::map<uint64_t, BrowserScheduler*> schedulers;
+  return schedulers;
 }
+uint64_t nextSchedulerId = 1;
 }  // namespace
 
+BrowserScheduler::BrowserScheduler() : self_(nextSchedulerId++) { schedulerRegistry()[self_] = this; }
+
 BrowserScheduler::~BrowserScheduler() {
-  for (const auto& entry : timers_) {
-    emscripten_clear_timeout(entry.second);
-    taskRegistry().erase(entry.first);
-  }
+  schedulerRegistry().erase(self_);
+  if (armed_) emscripten_clear_timeout(jsTimer_);
 }
 
 double BrowserScheduler::nowMs() { return cs_now(); }
 
 uint64_t BrowserScheduler::setTimer(double delayMs, Task task) {
-  const uint64_t id = nextTimerId++;
-  // Prune timers that already ran, so the map stays small.
-  for (auto it = timers_.begin(); it != timers_.end();) {
-    it = taskRegistry().count(it->first) != 0 ? std::next(it) : timers_.erase(it);
-  }
-  taskRegistry()[id] = std::move(task);
-  timers_[id] = emscripten_set_timeout(runTimer, delayMs, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  const uint64_t id = nextTimerId_++;
+  const double due = cs_monotonic_now() + std::max(0.0, delayMs);
+  tasks_.push_back(Entry{id, due, std::move(task)});
+  if (!armed_ || due < armedDue_) arm();
   return id;
 }
 
 void BrowserScheduler::clearTimer(uint64_t id) {
-  const auto it = timers_.find(id);
-  if (it == timers_.end()) return;
-  emscripten_clear_timeout(it->second);
-  timers_.erase(it);
-  taskRegistry().erase(id);
+  const auto it = std::find_if(tasks_.begin(), tasks_.end(), [id](const Entry& e) { return e.id == id; });
+  if (it == tasks_.end()) return;
+  tasks_.erase(it);
+  // The browser timer stays armed while anything else waits: the common case
+  // (a request's deadline cleared as it answers) then costs no timer call.
+  if (tasks_.empty() && armed_) {
+    emscripten_clear_timeout(jsTimer_);
+    armed_ = false;
+  }
+}
+
+// The task to run first: the earliest due, and of those the first set
+// (tasks_ is in the order they were set).
+std::size_t BrowserScheduler::next() const {
+  std::size_t first = 0;
+  for (std::size_t i = 1; i < tasks_.size(); ++i) {
+    if (tasks_[i].due < tasks_[first].due) first = i;
+  }
+  return first;
+}
+
+void BrowserScheduler::arm() {
+  if (armed_) emscripten_clear_timeout(jsTimer_);
+  armed_ = false;
+  if (tasks_.empty()) return;
+  armedDue_ = tasks_[next()].due;
+  const double delay = std::max(0.0, std::ceil(armedDue_ - cs_monotonic_now()));
+  jsTimer_ = emscripten_set_timeout(&BrowserScheduler::fire, delay, reinterpret_cast<void*>(static_cast<uintptr_t>(self_)));
+  armed_ = true;
+}
+
+void BrowserScheduler::fire(void* userData) {
+  const auto self = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(userData));
+  auto& schedulers = schedulerRegistry();
+  auto found = schedulers.find(self);
+  if (found == schedulers.end()) return;
+  found->second->armed_ = false;
+  // Every task already due runs now, earliest first; one set meanwhile waits
+  // for a later turn. A task may set or clear timers, or end the scheduler
+  // itself, so the tasks are looked at afresh after each one.
+  const double now = cs_monotonic_now();
+  const uint64_t setBefore = found->second->nextTimerId_;
+  for (;;) {
+    found = schedulers.find(self);
+    if (found == schedulers.end()) return;
+    BrowserScheduler& scheduler = *found->second;
+    if (scheduler.tasks_.empty()) break;
+    const std::size_t first = scheduler.next();
+    if (scheduler.tasks_[first].due > now || scheduler.tasks_[first].id >= setBefore) break;
+    Task task = std::move(scheduler.tasks_[first].task);
+    scheduler.tasks_.erase(scheduler.tasks_.begin() + static_cast<std::ptrdiff_t>(first));
+    if (task) task();
+  }
+  found = schedulers.find(self);
+  if (found != schedulers.end() && !found->second->armed_) found->second->arm();
 }
 
 // ---------------------------------------------------------------- cross-tab channel

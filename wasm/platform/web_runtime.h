@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "../core/interfaces.h"
 
@@ -34,9 +35,12 @@ class ConsoleLog final : public LogSink {
   void write(LogLevel level, const std::string& line) override;
 };
 
+// One browser timer per scheduler, armed for the earliest task: setting and
+// clearing a task (a request's deadline, most often) touches no browser timer
+// unless it changes which task comes first.
 class BrowserScheduler final : public Scheduler {
  public:
-  BrowserScheduler() = default;
+  BrowserScheduler();
   ~BrowserScheduler() override;
   BrowserScheduler(const BrowserScheduler&) = delete;
   BrowserScheduler& operator=(const BrowserScheduler&) = delete;
@@ -46,7 +50,21 @@ class BrowserScheduler final : public Scheduler {
   void clearTimer(uint64_t id) override;
 
  private:
-  std::map<uint64_t, long> timers_;  // our id -> setTimeout id
+  struct Entry {
+    uint64_t id;
+    double due;  // on the monotonic clock
+    Task task;
+  };
+  std::size_t next() const;
+  void arm();
+  static void fire(void* userData);
+
+  uint64_t self_;
+  uint64_t nextTimerId_ = 1;
+  std::vector<Entry> tasks_;  // in the order they were set
+  bool armed_ = false;
+  long jsTimer_ = 0;
+  double armedDue_ = 0;
 };
 
 // BroadcastChannel named after apiBase; the `storage` event where it is
