@@ -23,7 +23,8 @@
 // Delivers a result to the JS callback registered under `id`.
 EM_JS(void, cs_settle, (int id, const char* code, int status, const char* a, int aLength, const char* b), {
   var settle = Module["csSettle"];
-  if (settle) settle(id, UTF8ToString(code), status, UTF8ToString(a, aLength), UTF8ToString(b));
+  // Empty strings (no error code, an empty body) are common: not decoded.
+  if (settle) settle(id, HEAPU8[code] ? UTF8ToString(code) : "", status, aLength ? UTF8ToString(a, aLength) : "", UTF8ToString(b));
 });
 
 namespace cleanslate {

@@ -96,14 +96,23 @@ function resolveApiBase(apiBase) {
   return base.href.replace(/\/+$/, '');
 }
 
+// "name: value" lines as getAllResponseHeaders() gives them; a repeated name
+// has its values joined with ", ". Scans with indexOf: this runs once per
+// response.
 function parseHeaders(raw) {
   const headers = {};
-  for (const line of raw.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  const length = raw.length;
+  let start = 0;
+  while (start < length) {
+    let end = raw.indexOf('\n', start);
+    if (end < 0) end = length;
+    const colon = raw.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const name = raw.slice(start, colon).trim().toLowerCase();
+      const value = raw.slice(colon + 1, end).trim();
+      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    }
+    start = end + 1;
   }
   return headers;
 }
