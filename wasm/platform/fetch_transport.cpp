@@ -13,19 +13,6 @@
 
 namespace cleanslate {
 
-// emscripten_fetch() lets a throwing XMLHttpRequest constructor or open()
-// escape into the caller. This calls it from JS inside try/catch, restoring
-// the wasm stack, so such a failure becomes an ordinary network error.
-EM_JS(void*, cs_guarded_fetch, (void* attr, const char* url), {
-  var sp = stackSave();
-  try {
-    return _emscripten_fetch(attr, url);
-  } catch (e) {
-    stackRestore(sp);
-    return 0;
-  }
-});
-
 // Emscripten 3.1.6 files each XHR in Fetch.xhrs under its index + 1 and,
 // once the fetch is closed, only deletes the entry, so the array grows by one
 // slot per request for the life of the page. Closed entries at its end are
@@ -50,6 +37,31 @@ EM_JS(void, cs_fetch_lean, (const void* fetch), {
   }
 });
 
+// Starts a request on a microtask rather than inside the caller's call, and
+// calls emscripten_fetch straight from that microtask. The XMLHttpRequest is
+// then created and sent from a shallow stack: a browser with its developer
+// tools attached records the JS stack of every request it sends, and the
+// session's own (wasm) frames under send() made that record several times as
+// costly as the rest of the request's work on the main thread.
+// cs_fetch_prepare gives the attributes (0: the request was dropped before
+// it started). emscripten_fetch lets a throwing XMLHttpRequest constructor,
+// open() or send() escape: that is caught here, the wasm stack restored, and
+// cs_fetch_started told (fetch 0) so it becomes an ordinary network error.
+EM_JS(void, cs_fetch_later, (void* ctx, const char* url), {
+  queueMicrotask(function() {
+    var attr = _cs_fetch_prepare(ctx);
+    if (!attr) return;
+    var sp = stackSave();
+    var fetch = 0;
+    try {
+      fetch = _emscripten_fetch(attr, url);
+    } catch (e) {
+      stackRestore(sp);
+    }
+    _cs_fetch_started(fetch);
+  });
+});
+
 struct FetchTransport::Context {
   FetchTransport* owner = nullptr;  // null once the transport is gone
   uint64_t handle = 0;
@@ -58,8 +70,11 @@ struct FetchTransport::Context {
   std::string method;
   std::string url;
   std::string body;
+  bool hasBody = false;
+  uint32_t timeoutMs = 0;
   std::vector<std::string> headerText;
   std::vector<const char*> headerPtrs;
+  emscripten_fetch_attr_t attr;
 };
 
 namespace {
@@ -126,7 +141,7 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
   ctx->headerPtrs.push_back(nullptr);
   inFlight_[ctx->handle] = ctx;
 
-  emscripten_fetch_attr_t attr;
+  emscripten_fetch_attr_t& attr = ctx->attr;
   emscripten_fetch_attr_init(&attr);
   std::strncpy(attr.requestMethod, ctx->method.c_str(), sizeof(attr.requestMethod) - 1);
   // REPLACE skips the IndexedDB cache: a session response is never cached.
@@ -140,24 +155,26 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
     attr.requestData = ctx->body.data();
     attr.requestDataSize = ctx->body.size();
   }
-  const uint64_t handle = ctx->handle;
-  void* const fetch = cs_guarded_fetch(&attr, ctx->url.c_str());
+  cs_fetch_later(ctx, ctx->url.c_str());
+  return ctx->handle;
+}
+
+void FetchTransport::started(uint64_t handle, void* fetch) {
   if (fetch != nullptr) {
     // Still in flight (not answered synchronously): its struct is alive.
     if (inFlight_.count(handle) != 0) cs_fetch_lean(fetch);
-  } else {
-    // Never started (no callback will come): report a network failure now.
-    const auto it = inFlight_.find(handle);
-    if (it == inFlight_.end()) return handle;  // already answered synchronously
-    Context* failedCtx = it->second;
-    inFlight_.erase(it);
-    Done failed = std::move(failedCtx->done);
-    delete failedCtx;
-    HttpResponse response;
-    response.error = TransportError::Network;
-    if (failed) failed(std::move(response));
+    return;
   }
-  return handle;
+  // Never started (no callback will come): report a network failure now.
+  const auto it = inFlight_.find(handle);
+  if (it == inFlight_.end()) return;  // already answered synchronously
+  Context* failedCtx = it->second;
+  inFlight_.erase(it);
+  Done failed = std::move(failedCtx->done);
+  delete failedCtx;
+  HttpResponse response;
+  response.error = TransportError::Network;
+  if (failed) failed(std::move(response));
 }
 
 void FetchTransport::abort(uint64_t handle) {
@@ -169,3 +186,27 @@ void FetchTransport::abort(uint64_t handle) {
 }
 
 }  // namespace cleanslate
+
+namespace {
+// The request between cs_fetch_prepare and cs_fetch_started: nothing else
+// runs in between but its own emscripten_fetch call.
+cleanslate::FetchTransport* startingTransport = nullptr;
+uint64_t startingHandle = 0;
+}  // namespace
+
+extern "C" EMSCRIPTEN_KEEPALIVE void* cs_fetch_prepare(void* ctx) {
+  auto* context = static_cast<cleanslate::FetchTransport::Context*>(ctx);
+  if (context->owner == nullptr) {  // aborted, or the transport is gone, before it started
+    delete context;
+    return nullptr;
+  }
+  startingTransport = context->owner;
+  startingHandle = context->handle;
+  return &context->attr;
+}
+
+extern "C" EMSCRIPTEN_KEEPALIVE void cs_fetch_started(void* fetch) {
+  cleanslate::FetchTransport* transport = startingTransport;
+  startingTransport = nullptr;
+  if (transport != nullptr) transport->started(startingHandle, fetch);
+}

@@ -20,6 +20,9 @@ class FetchTransport final : public Transport {
   struct Context;
   // Called when a request has answered: it is no longer abortable.
   void release(uint64_t handle) { inFlight_.erase(handle); }
+  // Called once a request send() queued has been handed to emscripten_fetch
+  // (fetch: its struct, or null when starting it threw).
+  void started(uint64_t handle, void* fetch);
 
  private:
   std::map<uint64_t, Context*> inFlight_;
