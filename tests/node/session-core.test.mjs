@@ -358,6 +358,35 @@ test('request errors reject with SessionError codes: network, timeout', async ()
   assert.equal(missing.ok, false);
 });
 
+test('each request keeps its own deadline while other timers wait', async () => {
+  // The session's timers share one browser timer armed for the earliest task:
+  // a logged-in session always has its proactive refresh pending (minutes
+  // away), and here two hanging requests with deadlines 150 ms apart.
+  const session = await suite.newSession({ requestTimeoutMs: 300 });
+  await session.login('userA@test.com', 'password');
+  suite.server.fault('GET /user/profile', { mode: 'hang', times: 2 });
+  const started = performance.now();
+  const settledAt = (promise) => Promise.race([
+    promise.then(
+      () => assert.fail('a hanging request resolved'),
+      (e) => {
+        assert.equal(e.code, 'timeout');
+        return performance.now() - started;
+      }),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('no deadline fired within 3 s')), 3000).unref()),
+  ]);
+  const first = settledAt(session.get('/user/profile'));
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const second = settledAt(session.get('/user/profile'));
+  const [firstMs, secondMs] = await Promise.all([first, second]);
+  assert.ok(firstMs >= 299 && firstMs < 1000, `first deadline after ${firstMs} ms`);
+  assert.ok(secondMs >= 449 && secondMs < 1300, `second deadline after ${secondMs} ms`);
+  assert.ok(secondMs - firstMs >= 100, `deadlines ${firstMs} and ${secondMs} ms kept apart`);
+  const ok = await session.get('/user/profile');
+  assert.equal(ok.status, 200);
+  assert.equal(session.isAuthenticated(), true, 'the pending proactive refresh timer is still there');
+});
+
 test('invalid options throw SessionError invalid_config', async () => {
   await assert.rejects(createSession({}), (e) => e.code === 'invalid_config');
   await assert.rejects(createSession({ apiBase: 'ftp://x' }), (e) => e.code === 'invalid_config');
