@@ -214,8 +214,8 @@ void Session::beginGeneration() {
   refreshRetryTimer_ = 0;
   releaseRefreshLock();
   std::vector<uint64_t> stale;
-  for (const auto& entry : calls_) {
-    if (entry.second.generation != generation_) stale.push_back(entry.first);
+  for (uint64_t id : calls_.ids()) {
+    if (calls_.find(id)->generation != generation_) stale.push_back(id);
   }
   for (uint64_t id : stale) settle(id, code::kSessionChanged);
   refreshWaiters_.clear();  // all of them were in `stale`
@@ -236,12 +236,8 @@ void Session::dispose() {
   refreshRetryTimer_ = 0;
   releaseRefreshLock();
   if (platform_.channel != nullptr) platform_.channel->close();
-  std::vector<uint64_t> ids;
-  for (const auto& entry : calls_) ids.push_back(entry.first);
-  for (uint64_t id : ids) settle(id, code::kDisposed);
-  std::vector<uint64_t> notices;
-  for (const auto& entry : notices_) notices.push_back(entry.first);
-  for (uint64_t id : notices) finishNotice(id, false, "");
+  for (uint64_t id : calls_.ids()) settle(id, code::kDisposed);
+  for (uint64_t id : notices_.ids()) finishNotice(id, false, "");
   alive_.reset();
 }
 
@@ -262,9 +258,9 @@ uint64_t Session::startCall(Kind kind, const std::string& method, const std::str
   call.options = std::move(options);
   call.done = std::move(done);
   call.timer = platform_.scheduler->setTimer(config_.requestTimeoutMs, guarded([this, id]() {
-    auto it = calls_.find(id);
-    if (it == calls_.end()) return;
-    it->second.timer = 0;
+    Call* found = calls_.find(id);
+    if (found == nullptr) return;
+    found->timer = 0;
     settle(id, code::kTimeout);
   }));
   calls_.emplace(id, std::move(call));
@@ -273,9 +269,9 @@ uint64_t Session::startCall(Kind kind, const std::string& method, const std::str
 }
 
 void Session::advance(uint64_t id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  Call& call = it->second;
+  Call* found = calls_.find(id);
+  if (found == nullptr) return;
+  Call& call = *found;
   if (call.generation != generation_) {
     settle(id, code::kSessionChanged);
     return;
@@ -312,9 +308,9 @@ Headers Session::buildHeaders(const Call& call) const {
 }
 
 void Session::transmit(uint64_t id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  Call& call = it->second;
+  Call* found = calls_.find(id);
+  if (found == nullptr) return;
+  Call& call = *found;
   call.accessUsed = (call.sameOrigin && !call.authEndpoint) ? heldAccess() : std::string();
   call.csrfUsed = (call.sameOrigin && call.unsafe) ? csrfToken_ : std::string();
   HttpRequest request;
@@ -330,16 +326,16 @@ void Session::transmit(uint64_t id) {
   const uint64_t handle = platform_.transport->send(request, [this, alive, id, attempt](HttpResponse response) {
     if (alive) onResponse(id, attempt, std::move(response));
   });
-  it = calls_.find(id);  // the transport may have answered synchronously
-  if (it != calls_.end() && it->second.attempt == attempt && it->second.inTransport) {
-    it->second.transportHandle = handle;
+  found = calls_.find(id);  // the transport may have answered synchronously
+  if (found != nullptr && found->attempt == attempt && found->inTransport) {
+    found->transportHandle = handle;
   }
 }
 
 void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
-  auto it = calls_.find(id);
-  if (it == calls_.end() || it->second.attempt != attempt) return;
-  Call& call = it->second;
+  Call* found = calls_.find(id);
+  if (found == nullptr || found->attempt != attempt) return;
+  Call& call = *found;
   call.inTransport = false;
   if (call.generation != generation_) {
     settle(id, code::kSessionChanged);
@@ -367,13 +363,11 @@ void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
 }
 
 void Session::settle(uint64_t id, const std::string& errorCode, HttpResponse response) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  Call call = std::move(it->second);
-  calls_.erase(it);
-  if (call.timer != 0) platform_.scheduler->clearTimer(call.timer);
-  if (call.inTransport) platform_.transport->abort(call.transportHandle);
-  if (call.done) call.done({errorCode, std::move(response)});
+  const std::unique_ptr<Call> call = calls_.take(id);
+  if (call == nullptr) return;
+  if (call->timer != 0) platform_.scheduler->clearTimer(call->timer);
+  if (call->inTransport) platform_.transport->abort(call->transportHandle);
+  if (call->done) call->done({errorCode, std::move(response)});
 }
 
 // ---------------------------------------------------------------- CSRF
@@ -439,7 +433,7 @@ void Session::failCsrfWaiters(const std::string& errorCode) {
 // ---------------------------------------------------------------- refresh
 
 void Session::onUnauthorized(uint64_t id, HttpResponse response) {
-  Call& call = calls_.at(id);
+  Call& call = *calls_.find(id);
   call.replayed = true;
   const std::string current = heldAccess();
   if (!current.empty() && current != call.accessUsed) {
@@ -907,12 +901,12 @@ void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback 
 
 void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done) {
   const uint64_t id = nextId_++;
-  LogoutNotice& notice = notices_[id];
+  LogoutNotice& notice = notices_.emplace(id);
   notice.done = std::move(done);
   notice.timer = platform_.scheduler->setTimer(config_.logoutTimeoutMs, guarded([this, id]() {
-    auto it = notices_.find(id);
-    if (it == notices_.end()) return;
-    it->second.timer = 0;
+    LogoutNotice* found = notices_.find(id);
+    if (found == nullptr) return;
+    found->timer = 0;
     finishNotice(id, false, "timed out after " + std::to_string(config_.logoutTimeoutMs) + " ms");
   }));
 
@@ -928,13 +922,15 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     request.body = "{\"refresh_token\":" + jsonString(refreshToken) + "}";
     request.hasBody = true;
     request.timeoutMs = 0;
-    notices_[id].inTransport = true;
+    LogoutNotice* posting = notices_.find(id);
+    if (posting == nullptr) return;
+    posting->inTransport = true;
     Liveness::Watch alive = alive_.watch();
     const uint64_t handle = platform_.transport->send(request, [this, alive, id](HttpResponse response) {
       if (!alive) return;
-      auto it = notices_.find(id);
-      if (it == notices_.end()) return;
-      it->second.inTransport = false;
+      LogoutNotice* found = notices_.find(id);
+      if (found == nullptr) return;
+      found->inTransport = false;
       if (response.error != TransportError::None) {
         finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
       } else if (response.status < 200 || response.status >= 300) {
@@ -943,8 +939,8 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
         finishNotice(id, true, "");
       }
     });
-    auto it = notices_.find(id);
-    if (it != notices_.end() && it->second.inTransport) it->second.handle = handle;
+    LogoutNotice* sent = notices_.find(id);
+    if (sent != nullptr && sent->inTransport) sent->handle = handle;
   };
 
   HttpRequest csrfRequest;
@@ -956,9 +952,9 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
   Liveness::Watch alive = alive_.watch();
   const uint64_t handle = platform_.transport->send(csrfRequest, [this, alive, id, postLogout](HttpResponse response) {
     if (!alive) return;
-    auto it = notices_.find(id);
-    if (it == notices_.end()) return;
-    it->second.inTransport = false;
+    LogoutNotice* found = notices_.find(id);
+    if (found == nullptr) return;
+    found->inTransport = false;
     std::string csrf;
     if (response.error != TransportError::None) {
       finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
@@ -969,17 +965,15 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       postLogout(csrf);
     }
   });
-  auto it = notices_.find(id);
-  if (it != notices_.end() && it->second.inTransport) it->second.handle = handle;
+  LogoutNotice* sent = notices_.find(id);
+  if (sent != nullptr && sent->inTransport) sent->handle = handle;
 }
 
 void Session::finishNotice(uint64_t id, bool ok, const std::string& reason) {
-  auto it = notices_.find(id);
-  if (it == notices_.end()) return;
-  LogoutNotice notice = std::move(it->second);
-  notices_.erase(it);
-  if (notice.timer != 0) platform_.scheduler->clearTimer(notice.timer);
-  if (notice.inTransport) platform_.transport->abort(notice.handle);
+  const std::unique_ptr<LogoutNotice> notice = notices_.take(id);
+  if (notice == nullptr) return;
+  if (notice->timer != 0) platform_.scheduler->clearTimer(notice->timer);
+  if (notice->inTransport) platform_.transport->abort(notice->handle);
   if (!disposed_) {
     if (ok) {
       log(LogLevel::Info, "[Auth] Backend logout notification successful");
@@ -987,7 +981,7 @@ void Session::finishNotice(uint64_t id, bool ok, const std::string& reason) {
       log(LogLevel::Warn, "[Auth] Backend notification failed (non-critical): " + reason);
     }
   }
-  if (notice.done) notice.done({ok});
+  if (notice->done) notice->done({ok});
 }
 
 }  // namespace cleanslate

@@ -1,8 +1,7 @@
 // Transport over emscripten_fetch (XMLHttpRequest underneath).
 #pragma once
 
-#include <map>
-
+#include "../core/id_table.h"
 #include "../core/interfaces.h"
 
 namespace cleanslate {
@@ -19,10 +18,10 @@ class FetchTransport final : public Transport {
 
   struct Context;
   // Called when a request has answered: it is no longer abortable.
-  void release(uint64_t handle) { inFlight_.erase(handle); }
+  void release(uint64_t handle) { inFlight_.take(handle); }
 
  private:
-  std::map<uint64_t, Context*> inFlight_;
+  IdTable inFlight_;  // handle -> Context*, not owned
   uint64_t nextHandle_ = 1;
 };
 

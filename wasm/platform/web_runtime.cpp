@@ -2,6 +2,8 @@
 // on globalThis, so the same build runs in a page and in Node under jsdom.
 #include "web_runtime.h"
 
+#include "../core/id_table.h"
+
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 
@@ -131,29 +133,33 @@ void ConsoleLog::write(LogLevel level, const std::string& line) {
 EM_JS(double, cs_now, (), { return Date.now(); });
 
 namespace {
-// Tasks live in one registry keyed by our own id, so a timer that fires
-// after its scheduler is gone finds nothing and does nothing.
-std::map<uint64_t, Scheduler::Task>& taskRegistry() {
-  static std::map<uint64_t, Scheduler::Task> tasks;
-  return tasks;
+// Pending timers live in one registry keyed by our own id, so a timer that
+// fires after its scheduler is gone finds nothing and does nothing. An entry
+// leaves the registry when its timer runs or is cleared.
+struct PendingTimer {
+  const BrowserScheduler* owner = nullptr;
+  long timeout = 0;  // the setTimeout id
+  Scheduler::Task task;
+};
+IdMap<PendingTimer>& timerRegistry() {
+  static IdMap<PendingTimer> timers;
+  return timers;
 }
 uint64_t nextTimerId = 1;
 
 void runTimer(void* userData) {
   const auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(userData));
-  auto& tasks = taskRegistry();
-  const auto it = tasks.find(id);
-  if (it == tasks.end()) return;
-  Scheduler::Task task = std::move(it->second);
-  tasks.erase(it);
-  if (task) task();
+  const std::unique_ptr<PendingTimer> timer = timerRegistry().take(id);
+  if (timer != nullptr && timer->task) timer->task();
 }
 }  // namespace
 
 BrowserScheduler::~BrowserScheduler() {
-  for (const auto& entry : timers_) {
-    emscripten_clear_timeout(entry.second);
-    taskRegistry().erase(entry.first);
+  for (uint64_t id : timerRegistry().ids()) {
+    const PendingTimer* timer = timerRegistry().find(id);
+    if (timer->owner != this) continue;
+    emscripten_clear_timeout(timer->timeout);
+    timerRegistry().erase(id);
   }
 }
 
@@ -161,21 +167,18 @@ double BrowserScheduler::nowMs() { return cs_now(); }
 
 uint64_t BrowserScheduler::setTimer(double delayMs, Task task) {
   const uint64_t id = nextTimerId++;
-  // Prune timers that already ran, so the map stays small.
-  for (auto it = timers_.begin(); it != timers_.end();) {
-    it = taskRegistry().count(it->first) != 0 ? std::next(it) : timers_.erase(it);
-  }
-  taskRegistry()[id] = std::move(task);
-  timers_[id] = emscripten_set_timeout(runTimer, delayMs, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  PendingTimer& timer = timerRegistry().emplace(id);
+  timer.owner = this;
+  timer.task = std::move(task);
+  timer.timeout = emscripten_set_timeout(runTimer, delayMs, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
   return id;
 }
 
 void BrowserScheduler::clearTimer(uint64_t id) {
-  const auto it = timers_.find(id);
-  if (it == timers_.end()) return;
-  emscripten_clear_timeout(it->second);
-  timers_.erase(it);
-  taskRegistry().erase(id);
+  const PendingTimer* timer = timerRegistry().find(id);
+  if (timer == nullptr || timer->owner != this) return;
+  emscripten_clear_timeout(timer->timeout);
+  timerRegistry().erase(id);
 }
 
 // ---------------------------------------------------------------- cross-tab channel
@@ -240,8 +243,8 @@ EM_JS(void, cs_channel_close, (int id), {
 });
 
 namespace {
-std::map<int, TabChannel::Receive>& channelRegistry() {
-  static std::map<int, TabChannel::Receive> receivers;
+IdMap<TabChannel::Receive>& channelRegistry() {
+  static IdMap<TabChannel::Receive> receivers;
   return receivers;
 }
 int nextChannelId = 1;
@@ -251,7 +254,7 @@ BroadcastTabChannel::BroadcastTabChannel() : id_(nextChannelId++) {}
 BroadcastTabChannel::~BroadcastTabChannel() { close(); }
 
 void BroadcastTabChannel::open(const std::string& name, Receive onMessage) {
-  channelRegistry()[id_] = std::move(onMessage);
+  channelRegistry().emplace(static_cast<uint64_t>(id_), std::move(onMessage));
   mode_ = cs_channel_open(id_, name.c_str());
 }
 
@@ -260,7 +263,7 @@ void BroadcastTabChannel::post(const std::string& messageJson) {
 }
 
 void BroadcastTabChannel::close() {
-  if (channelRegistry().erase(id_) != 0) cs_channel_close(id_);
+  if (channelRegistry().erase(static_cast<uint64_t>(id_))) cs_channel_close(id_);
   mode_ = 0;
 }
 
@@ -268,14 +271,15 @@ void BroadcastTabChannel::close() {
 
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_channel_deliver(int id, const char* message) {
   auto& receivers = cleanslate::channelRegistry();
-  const auto it = receivers.find(id);
-  if (it == receivers.end() || !it->second) return;
+  const auto key = static_cast<uint64_t>(id);
+  cleanslate::TabChannel::Receive* found = receivers.find(key);
+  if (found == nullptr || !*found) return;
   // Held outside the registry while it runs: the handler may close the
   // channel (or reopen it with a new handler).
-  cleanslate::TabChannel::Receive receive = std::move(it->second);
+  cleanslate::TabChannel::Receive receive = std::move(*found);
   receive(message);
-  const auto again = receivers.find(id);
-  if (again != receivers.end() && !again->second) again->second = std::move(receive);
+  cleanslate::TabChannel::Receive* again = receivers.find(key);
+  if (again != nullptr && !*again) *again = std::move(receive);
 }
 
 namespace cleanslate {
@@ -343,8 +347,8 @@ EM_JS(void, cs_lock_release, (int id), {
 });
 
 namespace {
-std::map<int, Callback<void(TabLock::Release)>>& lockRegistry() {
-  static std::map<int, Callback<void(TabLock::Release)>> waiting;
+IdMap<Callback<void(TabLock::Release)>>& lockRegistry() {
+  static IdMap<Callback<void(TabLock::Release)>> waiting;
   return waiting;
 }
 int nextLockId = 1;
@@ -352,20 +356,17 @@ int nextLockId = 1;
 
 void WebTabLock::acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) {
   const int id = nextLockId++;
-  lockRegistry()[id] = std::move(granted);
+  lockRegistry().emplace(static_cast<uint64_t>(id), std::move(granted));
   cs_lock_request(id, name.c_str(), leaseMs);
 }
 
 }  // namespace cleanslate
 
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_lock_granted(int id) {
-  auto& waiting = cleanslate::lockRegistry();
-  const auto it = waiting.find(id);
-  if (it == waiting.end()) {
+  const auto granted = cleanslate::lockRegistry().take(static_cast<uint64_t>(id));
+  if (granted == nullptr) {
     cleanslate::cs_lock_release(id);
     return;
   }
-  auto granted = std::move(it->second);
-  waiting.erase(it);
-  granted([id]() { cleanslate::cs_lock_release(id); });
+  (*granted)([id]() { cleanslate::cs_lock_release(id); });
 }

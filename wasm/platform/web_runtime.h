@@ -2,7 +2,6 @@
 // Web Storage, CustomEvent on globalThis, console, setTimeout and Date.now.
 #pragma once
 
-#include <map>
 #include <string>
 
 #include "../core/interfaces.h"
@@ -44,9 +43,6 @@ class BrowserScheduler final : public Scheduler {
   double nowMs() override;
   uint64_t setTimer(double delayMs, Task task) override;
   void clearTimer(uint64_t id) override;
-
- private:
-  std::map<uint64_t, long> timers_;  // our id -> setTimeout id
 };
 
 // BroadcastChannel named after apiBase; the `storage` event where it is
