@@ -81,9 +81,10 @@ constexpr double kStoragePollMs = 20;
 constexpr int kStoragePolls = 50;  // a second for another tab's write to show here
 
 void addNoCacheHeaders(Headers* headers) {
-  headers->emplace_back("Cache-Control", "no-cache, no-store, must-revalidate");
-  headers->emplace_back("Pragma", "no-cache");
-  headers->emplace_back("Expires", "0");
+  // A table, so that one emplace_back serves all three.
+  static const char* const kNoCache[][2] = {
+      {"Cache-Control", "no-cache, no-store, must-revalidate"}, {"Pragma", "no-cache"}, {"Expires", "0"}};
+  for (const auto& header : kNoCache) headers->emplace_back(header[0], header[1]);
 }
 
 }  // namespace
@@ -806,44 +807,46 @@ void Session::login(const std::string& email, const std::string& password, Login
 
 void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const LoginCallback& done) {
   if (seq == loginSeq_) loginCall_ = 0;
-  if (!outcome.code.empty()) {
-    std::string message = "Login failed: " + outcome.code;
-    if (outcome.code == code::kSuperseded) message = "A newer login replaced this one";
-    if (outcome.code == code::kSessionChanged) message = "The session changed while logging in";
-    done({false, "", message, outcome.code});
-    return;
-  }
-  if (seq != loginSeq_ || disposed_) {
-    done({false, "", "The session changed while logging in", code::kSessionChanged});
-    return;
-  }
+  // Every failure is answered by the one call below the checks.
+  LoginOutcome failed;
   const HttpResponse& response = outcome.response;
   const int status = response.status;
-  if (status == 401) {
-    done({false, "", errorDetail(response, "Invalid credentials"), code::kInvalidCredentials});
-    return;
-  }
-  if (status == 429) {
-    done({false, "", errorDetail(response, "Too many attempts"), code::kRateLimited});
-    return;
-  }
-  if (status >= 500) {
-    done({false, "", "Server error (HTTP " + std::to_string(status) + ")", code::kServerError});
-    return;
-  }
-  if (status < 200 || status >= 300) {
-    done({false, "", errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")"), code::kHttpError});
-    return;
-  }
   JsonObject body;
   std::string access;
   std::string refresh;
   std::string user;
-  const bool shaped = response.body.size() <= config_.maxAuthResponseBytes && body.parse(response.body) &&
-                      body.string("access_token", &access) && body.string("refresh_token", &refresh) &&
-                      isHeaderValue(access) && body.object("user", &user);
-  if (!shaped) {
-    done({false, "", "The server's login response was not understood", code::kBadResponse});
+  if (!outcome.code.empty()) {
+    failed.code = outcome.code;
+    if (outcome.code == code::kSuperseded) {
+      failed.error = "A newer login replaced this one";
+    } else if (outcome.code == code::kSessionChanged) {
+      failed.error = "The session changed while logging in";
+    } else {
+      failed.error = "Login failed: " + outcome.code;
+    }
+  } else if (seq != loginSeq_ || disposed_) {
+    failed.code = code::kSessionChanged;
+    failed.error = "The session changed while logging in";
+  } else if (status == 401) {
+    failed.code = code::kInvalidCredentials;
+    failed.error = errorDetail(response, "Invalid credentials");
+  } else if (status == 429) {
+    failed.code = code::kRateLimited;
+    failed.error = errorDetail(response, "Too many attempts");
+  } else if (status >= 500) {
+    failed.code = code::kServerError;
+    failed.error = "Server error (HTTP " + std::to_string(status) + ")";
+  } else if (status < 200 || status >= 300) {
+    failed.code = code::kHttpError;
+    failed.error = errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")");
+  } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
+             !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
+             !isHeaderValue(access) || !body.object("user", &user)) {
+    failed.code = code::kBadResponse;
+    failed.error = "The server's login response was not understood";
+  }
+  if (!failed.code.empty()) {
+    done(failed);
     return;
   }
   log(LogLevel::Info, "[Auth] Login successful, storing tokens");
