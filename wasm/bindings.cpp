@@ -8,12 +8,12 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "core/config.h"
+#include "core/id_table.h"
 #include "core/json.h"
 #include "core/session.h"
 #include "core/token_store.h"
@@ -69,20 +69,20 @@ class WasmSession {
   std::unique_ptr<Session> session;  // declared last: destroyed first
 };
 
-std::map<int, std::unique_ptr<WasmSession>>& sessions() {
-  static std::map<int, std::unique_ptr<WasmSession>> all;
+IdMap<WasmSession>& sessions() {
+  static IdMap<WasmSession> all;
   return all;
 }
 int nextHandle = 1;
 std::string lastConfigError;
 
 Session* find(int handle) {
-  const auto it = sessions().find(handle);
-  return it == sessions().end() || it->second->session->disposed() ? nullptr : it->second->session.get();
+  WasmSession* found = sessions().find(static_cast<uint64_t>(handle));
+  return found == nullptr || found->session->disposed() ? nullptr : found->session.get();
 }
 
 void destroyLater(void* handle) {
-  sessions().erase(static_cast<int>(reinterpret_cast<intptr_t>(handle)));
+  sessions().erase(static_cast<uint64_t>(reinterpret_cast<intptr_t>(handle)));
 }
 
 // ---------------------------------------------------------------- the bound functions
@@ -92,7 +92,7 @@ int create(const std::string& configJson) {
   lastConfigError = parsed.error;
   if (!parsed.error.empty()) return 0;
   const int handle = nextHandle++;
-  sessions()[handle] = std::make_unique<WasmSession>(std::move(parsed.config));
+  sessions().emplace(static_cast<uint64_t>(handle), std::move(parsed.config));
   return handle;
 }
 

@@ -81,9 +81,10 @@ constexpr double kStoragePollMs = 20;
 constexpr int kStoragePolls = 50;  // a second for another tab's write to show here
 
 void addNoCacheHeaders(Headers* headers) {
-  headers->emplace_back("Cache-Control", "no-cache, no-store, must-revalidate");
-  headers->emplace_back("Pragma", "no-cache");
-  headers->emplace_back("Expires", "0");
+  // A table, so that one emplace_back serves all three.
+  static const char* const kNoCache[][2] = {
+      {"Cache-Control", "no-cache, no-store, must-revalidate"}, {"Pragma", "no-cache"}, {"Expires", "0"}};
+  for (const auto& header : kNoCache) headers->emplace_back(header[0], header[1]);
 }
 
 }  // namespace
@@ -214,8 +215,8 @@ void Session::beginGeneration() {
   refreshRetryTimer_ = 0;
   releaseRefreshLock();
   std::vector<uint64_t> stale;
-  for (const auto& entry : calls_) {
-    if (entry.second.generation != generation_) stale.push_back(entry.first);
+  for (uint64_t id : calls_.ids()) {
+    if (calls_.find(id)->generation != generation_) stale.push_back(id);
   }
   for (uint64_t id : stale) settle(id, code::kSessionChanged);
   refreshWaiters_.clear();  // all of them were in `stale`
@@ -236,12 +237,8 @@ void Session::dispose() {
   refreshRetryTimer_ = 0;
   releaseRefreshLock();
   if (platform_.channel != nullptr) platform_.channel->close();
-  std::vector<uint64_t> ids;
-  for (const auto& entry : calls_) ids.push_back(entry.first);
-  for (uint64_t id : ids) settle(id, code::kDisposed);
-  std::vector<uint64_t> notices;
-  for (const auto& entry : notices_) notices.push_back(entry.first);
-  for (uint64_t id : notices) finishNotice(id, false, "");
+  for (uint64_t id : calls_.ids()) settle(id, code::kDisposed);
+  for (uint64_t id : notices_.ids()) finishNotice(id, false, "");
   alive_.reset();
 }
 
@@ -262,9 +259,9 @@ uint64_t Session::startCall(Kind kind, const std::string& method, const std::str
   call.options = std::move(options);
   call.done = std::move(done);
   call.timer = platform_.scheduler->setTimer(config_.requestTimeoutMs, guarded([this, id]() {
-    auto it = calls_.find(id);
-    if (it == calls_.end()) return;
-    it->second.timer = 0;
+    Call* found = calls_.find(id);
+    if (found == nullptr) return;
+    found->timer = 0;
     settle(id, code::kTimeout);
   }));
   calls_.emplace(id, std::move(call));
@@ -273,9 +270,9 @@ uint64_t Session::startCall(Kind kind, const std::string& method, const std::str
 }
 
 void Session::advance(uint64_t id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  Call& call = it->second;
+  Call* found = calls_.find(id);
+  if (found == nullptr) return;
+  Call& call = *found;
   if (call.generation != generation_) {
     settle(id, code::kSessionChanged);
     return;
@@ -312,9 +309,9 @@ Headers Session::buildHeaders(const Call& call) const {
 }
 
 void Session::transmit(uint64_t id) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  Call& call = it->second;
+  Call* found = calls_.find(id);
+  if (found == nullptr) return;
+  Call& call = *found;
   call.accessUsed = (call.sameOrigin && !call.authEndpoint) ? heldAccess() : std::string();
   call.csrfUsed = (call.sameOrigin && call.unsafe) ? csrfToken_ : std::string();
   HttpRequest request;
@@ -330,16 +327,16 @@ void Session::transmit(uint64_t id) {
   const uint64_t handle = platform_.transport->send(request, [this, alive, id, attempt](HttpResponse response) {
     if (alive) onResponse(id, attempt, std::move(response));
   });
-  it = calls_.find(id);  // the transport may have answered synchronously
-  if (it != calls_.end() && it->second.attempt == attempt && it->second.inTransport) {
-    it->second.transportHandle = handle;
+  found = calls_.find(id);  // the transport may have answered synchronously
+  if (found != nullptr && found->attempt == attempt && found->inTransport) {
+    found->transportHandle = handle;
   }
 }
 
 void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
-  auto it = calls_.find(id);
-  if (it == calls_.end() || it->second.attempt != attempt) return;
-  Call& call = it->second;
+  Call* found = calls_.find(id);
+  if (found == nullptr || found->attempt != attempt) return;
+  Call& call = *found;
   call.inTransport = false;
   if (call.generation != generation_) {
     settle(id, code::kSessionChanged);
@@ -367,13 +364,11 @@ void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
 }
 
 void Session::settle(uint64_t id, const std::string& errorCode, HttpResponse response) {
-  auto it = calls_.find(id);
-  if (it == calls_.end()) return;
-  Call call = std::move(it->second);
-  calls_.erase(it);
-  if (call.timer != 0) platform_.scheduler->clearTimer(call.timer);
-  if (call.inTransport) platform_.transport->abort(call.transportHandle);
-  if (call.done) call.done({errorCode, std::move(response)});
+  const std::unique_ptr<Call> call = calls_.take(id);
+  if (call == nullptr) return;
+  if (call->timer != 0) platform_.scheduler->clearTimer(call->timer);
+  if (call->inTransport) platform_.transport->abort(call->transportHandle);
+  if (call->done) call->done({errorCode, std::move(response)});
 }
 
 // ---------------------------------------------------------------- CSRF
@@ -439,7 +434,7 @@ void Session::failCsrfWaiters(const std::string& errorCode) {
 // ---------------------------------------------------------------- refresh
 
 void Session::onUnauthorized(uint64_t id, HttpResponse response) {
-  Call& call = calls_.at(id);
+  Call& call = *calls_.find(id);
   call.replayed = true;
   const std::string current = heldAccess();
   if (!current.empty() && current != call.accessUsed) {
@@ -812,44 +807,46 @@ void Session::login(const std::string& email, const std::string& password, Login
 
 void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const LoginCallback& done) {
   if (seq == loginSeq_) loginCall_ = 0;
-  if (!outcome.code.empty()) {
-    std::string message = "Login failed: " + outcome.code;
-    if (outcome.code == code::kSuperseded) message = "A newer login replaced this one";
-    if (outcome.code == code::kSessionChanged) message = "The session changed while logging in";
-    done({false, "", message, outcome.code});
-    return;
-  }
-  if (seq != loginSeq_ || disposed_) {
-    done({false, "", "The session changed while logging in", code::kSessionChanged});
-    return;
-  }
+  // Every failure is answered by the one call below the checks.
+  LoginOutcome failed;
   const HttpResponse& response = outcome.response;
   const int status = response.status;
-  if (status == 401) {
-    done({false, "", errorDetail(response, "Invalid credentials"), code::kInvalidCredentials});
-    return;
-  }
-  if (status == 429) {
-    done({false, "", errorDetail(response, "Too many attempts"), code::kRateLimited});
-    return;
-  }
-  if (status >= 500) {
-    done({false, "", "Server error (HTTP " + std::to_string(status) + ")", code::kServerError});
-    return;
-  }
-  if (status < 200 || status >= 300) {
-    done({false, "", errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")"), code::kHttpError});
-    return;
-  }
   JsonObject body;
   std::string access;
   std::string refresh;
   std::string user;
-  const bool shaped = response.body.size() <= config_.maxAuthResponseBytes && body.parse(response.body) &&
-                      body.string("access_token", &access) && body.string("refresh_token", &refresh) &&
-                      isHeaderValue(access) && body.object("user", &user);
-  if (!shaped) {
-    done({false, "", "The server's login response was not understood", code::kBadResponse});
+  if (!outcome.code.empty()) {
+    failed.code = outcome.code;
+    if (outcome.code == code::kSuperseded) {
+      failed.error = "A newer login replaced this one";
+    } else if (outcome.code == code::kSessionChanged) {
+      failed.error = "The session changed while logging in";
+    } else {
+      failed.error = "Login failed: " + outcome.code;
+    }
+  } else if (seq != loginSeq_ || disposed_) {
+    failed.code = code::kSessionChanged;
+    failed.error = "The session changed while logging in";
+  } else if (status == 401) {
+    failed.code = code::kInvalidCredentials;
+    failed.error = errorDetail(response, "Invalid credentials");
+  } else if (status == 429) {
+    failed.code = code::kRateLimited;
+    failed.error = errorDetail(response, "Too many attempts");
+  } else if (status >= 500) {
+    failed.code = code::kServerError;
+    failed.error = "Server error (HTTP " + std::to_string(status) + ")";
+  } else if (status < 200 || status >= 300) {
+    failed.code = code::kHttpError;
+    failed.error = errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")");
+  } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
+             !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
+             !isHeaderValue(access) || !body.object("user", &user)) {
+    failed.code = code::kBadResponse;
+    failed.error = "The server's login response was not understood";
+  }
+  if (!failed.code.empty()) {
+    done(failed);
     return;
   }
   log(LogLevel::Info, "[Auth] Login successful, storing tokens");
@@ -907,12 +904,12 @@ void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback 
 
 void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done) {
   const uint64_t id = nextId_++;
-  LogoutNotice& notice = notices_[id];
+  LogoutNotice& notice = notices_.emplace(id);
   notice.done = std::move(done);
   notice.timer = platform_.scheduler->setTimer(config_.logoutTimeoutMs, guarded([this, id]() {
-    auto it = notices_.find(id);
-    if (it == notices_.end()) return;
-    it->second.timer = 0;
+    LogoutNotice* found = notices_.find(id);
+    if (found == nullptr) return;
+    found->timer = 0;
     finishNotice(id, false, "timed out after " + std::to_string(config_.logoutTimeoutMs) + " ms");
   }));
 
@@ -928,13 +925,15 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     request.body = "{\"refresh_token\":" + jsonString(refreshToken) + "}";
     request.hasBody = true;
     request.timeoutMs = 0;
-    notices_[id].inTransport = true;
+    LogoutNotice* posting = notices_.find(id);
+    if (posting == nullptr) return;
+    posting->inTransport = true;
     Liveness::Watch alive = alive_.watch();
     const uint64_t handle = platform_.transport->send(request, [this, alive, id](HttpResponse response) {
       if (!alive) return;
-      auto it = notices_.find(id);
-      if (it == notices_.end()) return;
-      it->second.inTransport = false;
+      LogoutNotice* found = notices_.find(id);
+      if (found == nullptr) return;
+      found->inTransport = false;
       if (response.error != TransportError::None) {
         finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
       } else if (response.status < 200 || response.status >= 300) {
@@ -943,8 +942,8 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
         finishNotice(id, true, "");
       }
     });
-    auto it = notices_.find(id);
-    if (it != notices_.end() && it->second.inTransport) it->second.handle = handle;
+    LogoutNotice* sent = notices_.find(id);
+    if (sent != nullptr && sent->inTransport) sent->handle = handle;
   };
 
   HttpRequest csrfRequest;
@@ -956,9 +955,9 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
   Liveness::Watch alive = alive_.watch();
   const uint64_t handle = platform_.transport->send(csrfRequest, [this, alive, id, postLogout](HttpResponse response) {
     if (!alive) return;
-    auto it = notices_.find(id);
-    if (it == notices_.end()) return;
-    it->second.inTransport = false;
+    LogoutNotice* found = notices_.find(id);
+    if (found == nullptr) return;
+    found->inTransport = false;
     std::string csrf;
     if (response.error != TransportError::None) {
       finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
@@ -969,17 +968,15 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       postLogout(csrf);
     }
   });
-  auto it = notices_.find(id);
-  if (it != notices_.end() && it->second.inTransport) it->second.handle = handle;
+  LogoutNotice* sent = notices_.find(id);
+  if (sent != nullptr && sent->inTransport) sent->handle = handle;
 }
 
 void Session::finishNotice(uint64_t id, bool ok, const std::string& reason) {
-  auto it = notices_.find(id);
-  if (it == notices_.end()) return;
-  LogoutNotice notice = std::move(it->second);
-  notices_.erase(it);
-  if (notice.timer != 0) platform_.scheduler->clearTimer(notice.timer);
-  if (notice.inTransport) platform_.transport->abort(notice.handle);
+  const std::unique_ptr<LogoutNotice> notice = notices_.take(id);
+  if (notice == nullptr) return;
+  if (notice->timer != 0) platform_.scheduler->clearTimer(notice->timer);
+  if (notice->inTransport) platform_.transport->abort(notice->handle);
   if (!disposed_) {
     if (ok) {
       log(LogLevel::Info, "[Auth] Backend logout notification successful");
@@ -987,7 +984,7 @@ void Session::finishNotice(uint64_t id, bool ok, const std::string& reason) {
       log(LogLevel::Warn, "[Auth] Backend notification failed (non-critical): " + reason);
     }
   }
-  if (notice.done) notice.done({ok});
+  if (notice->done) notice->done({ok});
 }
 
 }  // namespace cleanslate

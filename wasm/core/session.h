@@ -7,12 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "config.h"
+#include "id_table.h"
 #include "interfaces.h"
 #include "liveness.h"
 #include "token_store.h"
@@ -181,7 +181,7 @@ class Session {
 
   uint64_t generation_ = 1;
   uint64_t nextId_ = 1;
-  std::map<uint64_t, Call> calls_;
+  IdMap<Call> calls_;
 
   // CSRF cache: one token per generation, fetched at most once at a time.
   std::string csrfToken_;
@@ -213,7 +213,7 @@ class Session {
   uint64_t loginSeq_ = 0;
   uint64_t loginCall_ = 0;
 
-  std::map<uint64_t, LogoutNotice> notices_;
+  IdMap<LogoutNotice> notices_;
 };
 
 }  // namespace cleanslate

@@ -5,20 +5,36 @@
 
 namespace cleanslate {
 
+// Three keys at most: a linear scan over pairs (the same vector type as
+// Headers) costs the wasm less than a std::map of its own.
+std::pair<std::string, std::string>* MemoryStore::entry(const std::string& key) {
+  for (auto& value : values_) {
+    if (value.first == key) return &value;
+  }
+  return nullptr;
+}
+
 StoreStatus MemoryStore::get(const std::string& key, std::string* value) {
-  const auto it = values_.find(key);
-  if (it == values_.end()) return StoreStatus::Missing;
-  *value = it->second;
+  const auto* found = entry(key);
+  if (found == nullptr) return StoreStatus::Missing;
+  *value = found->second;
   return StoreStatus::Ok;
 }
 
 bool MemoryStore::set(const std::string& key, const std::string& value) {
-  values_[key] = value;
+  if (auto* found = entry(key)) {
+    found->second = value;
+  } else {
+    values_.emplace_back(key, value);
+  }
   return true;
 }
 
 bool MemoryStore::remove(const std::string& key) {
-  values_.erase(key);
+  if (auto* found = entry(key)) {
+    if (found != &values_.back()) *found = std::move(values_.back());
+    values_.pop_back();
+  }
   return true;
 }
 

@@ -5,9 +5,10 @@
 // keeps working.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "interfaces.h"
 
@@ -20,7 +21,8 @@ class MemoryStore final : public KeyValueStore {
   bool remove(const std::string& key) override;
 
  private:
-  std::map<std::string, std::string> values_;
+  std::pair<std::string, std::string>* entry(const std::string& key);
+  std::vector<std::pair<std::string, std::string>> values_;
 };
 
 class TokenStore {

@@ -119,9 +119,10 @@ void onFetchDone(emscripten_fetch_t* fetch) {
 }  // namespace
 
 FetchTransport::~FetchTransport() {
-  for (auto& entry : inFlight_) {
-    entry.second->owner = nullptr;
-    entry.second->done = nullptr;
+  while (void* entry = inFlight_.takeLast()) {
+    auto* ctx = static_cast<Context*>(entry);
+    ctx->owner = nullptr;
+    ctx->done = nullptr;
   }
 }
 
@@ -139,7 +140,7 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
   }
   for (const auto& text : ctx->headerText) ctx->headerPtrs.push_back(text.c_str());
   ctx->headerPtrs.push_back(nullptr);
-  inFlight_[ctx->handle] = ctx;
+  inFlight_.put(ctx->handle, ctx);
 
   emscripten_fetch_attr_t& attr = ctx->attr;
   emscripten_fetch_attr_init(&attr);
@@ -162,14 +163,12 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
 void FetchTransport::started(uint64_t handle, void* fetch) {
   if (fetch != nullptr) {
     // Still in flight (not answered synchronously): its struct is alive.
-    if (inFlight_.count(handle) != 0) cs_fetch_lean(fetch);
+    if (inFlight_.find(handle) != nullptr) cs_fetch_lean(fetch);
     return;
   }
   // Never started (no callback will come): report a network failure now.
-  const auto it = inFlight_.find(handle);
-  if (it == inFlight_.end()) return;  // already answered synchronously
-  Context* failedCtx = it->second;
-  inFlight_.erase(it);
+  auto* failedCtx = static_cast<Context*>(inFlight_.take(handle));
+  if (failedCtx == nullptr) return;  // already answered synchronously
   Done failed = std::move(failedCtx->done);
   delete failedCtx;
   HttpResponse response;
@@ -178,11 +177,10 @@ void FetchTransport::started(uint64_t handle, void* fetch) {
 }
 
 void FetchTransport::abort(uint64_t handle) {
-  const auto it = inFlight_.find(handle);
-  if (it == inFlight_.end()) return;
-  it->second->owner = nullptr;
-  it->second->done = nullptr;
-  inFlight_.erase(it);
+  auto* ctx = static_cast<Context*>(inFlight_.take(handle));
+  if (ctx == nullptr) return;
+  ctx->owner = nullptr;
+  ctx->done = nullptr;
 }
 
 }  // namespace cleanslate

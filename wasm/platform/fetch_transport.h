@@ -1,8 +1,7 @@
 // Transport over emscripten_fetch (XMLHttpRequest underneath).
 #pragma once
 
-#include <map>
-
+#include "../core/id_table.h"
 #include "../core/interfaces.h"
 
 namespace cleanslate {
@@ -19,13 +18,13 @@ class FetchTransport final : public Transport {
 
   struct Context;
   // Called when a request has answered: it is no longer abortable.
-  void release(uint64_t handle) { inFlight_.erase(handle); }
+  void release(uint64_t handle) { inFlight_.take(handle); }
   // Called once a request send() queued has been handed to emscripten_fetch
   // (fetch: its struct, or null when starting it threw).
   void started(uint64_t handle, void* fetch);
 
  private:
-  std::map<uint64_t, Context*> inFlight_;
+  IdTable inFlight_;  // handle -> Context*, not owned
   uint64_t nextHandle_ = 1;
 };
 

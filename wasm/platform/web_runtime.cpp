@@ -2,6 +2,8 @@
 // on globalThis, so the same build runs in a page and in Node under jsdom.
 #include "web_runtime.h"
 
+#include "../core/id_table.h"
+
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 
@@ -136,19 +138,20 @@ EM_JS(double, cs_now, (), { return Date.now(); });
 EM_JS(double, cs_monotonic_now, (), { return performance.now(); });
 
 namespace {
-// Live schedulers by id, so a timer that fires after its scheduler is gone
-// finds nothing and does nothing.
-std::map<uint64_t, BrowserScheduler*>& schedulerRegistry() {
-  static std::map<uint64_t, BrowserScheduler*> schedulers;
+// Live schedulers by id (not owned), so a timer that fires after its
+// scheduler is gone finds nothing and does nothing.
+IdTable& schedulerRegistry() {
+  static IdTable schedulers;
   return schedulers;
 }
+BrowserScheduler* liveScheduler(uint64_t id) { return static_cast<BrowserScheduler*>(schedulerRegistry().find(id)); }
 uint64_t nextSchedulerId = 1;
 }  // namespace
 
-BrowserScheduler::BrowserScheduler() : self_(nextSchedulerId++) { schedulerRegistry()[self_] = this; }
+BrowserScheduler::BrowserScheduler() : self_(nextSchedulerId++) { schedulerRegistry().put(self_, this); }
 
 BrowserScheduler::~BrowserScheduler() {
-  schedulerRegistry().erase(self_);
+  schedulerRegistry().take(self_);
   if (armed_) emscripten_clear_timeout(jsTimer_);
 }
 
@@ -196,28 +199,26 @@ void BrowserScheduler::arm() {
 
 void BrowserScheduler::fire(void* userData) {
   const auto self = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(userData));
-  auto& schedulers = schedulerRegistry();
-  auto found = schedulers.find(self);
-  if (found == schedulers.end()) return;
-  found->second->armed_ = false;
+  BrowserScheduler* scheduler = liveScheduler(self);
+  if (scheduler == nullptr) return;
+  scheduler->armed_ = false;
   // Every task already due runs now, earliest first; one set meanwhile waits
   // for a later turn. A task may set or clear timers, or end the scheduler
   // itself, so the tasks are looked at afresh after each one.
   const double now = cs_monotonic_now();
-  const uint64_t setBefore = found->second->nextTimerId_;
+  const uint64_t setBefore = scheduler->nextTimerId_;
   for (;;) {
-    found = schedulers.find(self);
-    if (found == schedulers.end()) return;
-    BrowserScheduler& scheduler = *found->second;
-    if (scheduler.tasks_.empty()) break;
-    const std::size_t first = scheduler.next();
-    if (scheduler.tasks_[first].due > now || scheduler.tasks_[first].id >= setBefore) break;
-    Task task = std::move(scheduler.tasks_[first].task);
-    scheduler.tasks_.erase(scheduler.tasks_.begin() + static_cast<std::ptrdiff_t>(first));
+    scheduler = liveScheduler(self);
+    if (scheduler == nullptr) return;
+    if (scheduler->tasks_.empty()) break;
+    const std::size_t first = scheduler->next();
+    if (scheduler->tasks_[first].due > now || scheduler->tasks_[first].id >= setBefore) break;
+    Task task = std::move(scheduler->tasks_[first].task);
+    scheduler->tasks_.erase(scheduler->tasks_.begin() + static_cast<std::ptrdiff_t>(first));
     if (task) task();
   }
-  found = schedulers.find(self);
-  if (found != schedulers.end() && !found->second->armed_) found->second->arm();
+  scheduler = liveScheduler(self);
+  if (scheduler != nullptr && !scheduler->armed_) scheduler->arm();
 }
 
 // ---------------------------------------------------------------- cross-tab channel
@@ -282,8 +283,8 @@ EM_JS(void, cs_channel_close, (int id), {
 });
 
 namespace {
-std::map<int, TabChannel::Receive>& channelRegistry() {
-  static std::map<int, TabChannel::Receive> receivers;
+IdMap<TabChannel::Receive>& channelRegistry() {
+  static IdMap<TabChannel::Receive> receivers;
   return receivers;
 }
 int nextChannelId = 1;
@@ -293,7 +294,7 @@ BroadcastTabChannel::BroadcastTabChannel() : id_(nextChannelId++) {}
 BroadcastTabChannel::~BroadcastTabChannel() { close(); }
 
 void BroadcastTabChannel::open(const std::string& name, Receive onMessage) {
-  channelRegistry()[id_] = std::move(onMessage);
+  channelRegistry().emplace(static_cast<uint64_t>(id_), std::move(onMessage));
   mode_ = cs_channel_open(id_, name.c_str());
 }
 
@@ -302,7 +303,7 @@ void BroadcastTabChannel::post(const std::string& messageJson) {
 }
 
 void BroadcastTabChannel::close() {
-  if (channelRegistry().erase(id_) != 0) cs_channel_close(id_);
+  if (channelRegistry().erase(static_cast<uint64_t>(id_))) cs_channel_close(id_);
   mode_ = 0;
 }
 
@@ -310,14 +311,15 @@ void BroadcastTabChannel::close() {
 
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_channel_deliver(int id, const char* message) {
   auto& receivers = cleanslate::channelRegistry();
-  const auto it = receivers.find(id);
-  if (it == receivers.end() || !it->second) return;
+  const auto key = static_cast<uint64_t>(id);
+  cleanslate::TabChannel::Receive* found = receivers.find(key);
+  if (found == nullptr || !*found) return;
   // Held outside the registry while it runs: the handler may close the
   // channel (or reopen it with a new handler).
-  cleanslate::TabChannel::Receive receive = std::move(it->second);
+  cleanslate::TabChannel::Receive receive = std::move(*found);
   receive(message);
-  const auto again = receivers.find(id);
-  if (again != receivers.end() && !again->second) again->second = std::move(receive);
+  cleanslate::TabChannel::Receive* again = receivers.find(key);
+  if (again != nullptr && !*again) *again = std::move(receive);
 }
 
 namespace cleanslate {
@@ -385,8 +387,8 @@ EM_JS(void, cs_lock_release, (int id), {
 });
 
 namespace {
-std::map<int, Callback<void(TabLock::Release)>>& lockRegistry() {
-  static std::map<int, Callback<void(TabLock::Release)>> waiting;
+IdMap<Callback<void(TabLock::Release)>>& lockRegistry() {
+  static IdMap<Callback<void(TabLock::Release)>> waiting;
   return waiting;
 }
 int nextLockId = 1;
@@ -394,20 +396,17 @@ int nextLockId = 1;
 
 void WebTabLock::acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) {
   const int id = nextLockId++;
-  lockRegistry()[id] = std::move(granted);
+  lockRegistry().emplace(static_cast<uint64_t>(id), std::move(granted));
   cs_lock_request(id, name.c_str(), leaseMs);
 }
 
 }  // namespace cleanslate
 
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_lock_granted(int id) {
-  auto& waiting = cleanslate::lockRegistry();
-  const auto it = waiting.find(id);
-  if (it == waiting.end()) {
+  const auto granted = cleanslate::lockRegistry().take(static_cast<uint64_t>(id));
+  if (granted == nullptr) {
     cleanslate::cs_lock_release(id);
     return;
   }
-  auto granted = std::move(it->second);
-  waiting.erase(it);
-  granted([id]() { cleanslate::cs_lock_release(id); });
+  (*granted)([id]() { cleanslate::cs_lock_release(id); });
 }

@@ -2,7 +2,6 @@
 // Web Storage, CustomEvent on globalThis, console, setTimeout and Date.now.
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
