@@ -7,6 +7,7 @@
 #include <emscripten/fetch.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,13 +68,8 @@ struct FetchTransport::Context {
   uint64_t handle = 0;
   Transport::Done done;
   bool finished = false;
-  std::string method;
-  std::string url;
-  std::string body;
-  bool hasBody = false;
-  uint32_t timeoutMs = 0;
-  std::vector<std::string> headerText;
-  std::vector<const char*> headerPtrs;
+  HttpRequest request;  // a copy: emscripten_fetch reads it when the request starts
+  std::unique_ptr<const char*[]> headerPtrs;  // name, value, ..., null
   emscripten_fetch_attr_t attr;
 };
 
@@ -131,32 +127,32 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
   ctx->owner = this;
   ctx->handle = nextHandle_++;
   ctx->done = std::move(done);
-  ctx->method = request.method;
-  ctx->url = request.url;
-  ctx->body = request.body;
-  for (const auto& header : request.headers) {
-    ctx->headerText.push_back(header.first);
-    ctx->headerText.push_back(header.second);
+  ctx->request = request;
+  const Headers& headers = ctx->request.headers;
+  ctx->headerPtrs.reset(new const char*[headers.size() * 2 + 1]);
+  std::size_t next = 0;
+  for (const auto& header : headers) {
+    ctx->headerPtrs[next++] = header.first.c_str();
+    ctx->headerPtrs[next++] = header.second.c_str();
   }
-  for (const auto& text : ctx->headerText) ctx->headerPtrs.push_back(text.c_str());
-  ctx->headerPtrs.push_back(nullptr);
+  ctx->headerPtrs[next] = nullptr;
   inFlight_.put(ctx->handle, ctx);
 
   emscripten_fetch_attr_t& attr = ctx->attr;
   emscripten_fetch_attr_init(&attr);
-  std::strncpy(attr.requestMethod, ctx->method.c_str(), sizeof(attr.requestMethod) - 1);
+  std::strncpy(attr.requestMethod, ctx->request.method.c_str(), sizeof(attr.requestMethod) - 1);
   // REPLACE skips the IndexedDB cache: a session response is never cached.
   attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY | EMSCRIPTEN_FETCH_REPLACE;
   attr.onsuccess = onFetchDone;
   attr.onerror = onFetchDone;
   attr.userData = ctx;
   attr.timeoutMSecs = request.timeoutMs;
-  attr.requestHeaders = ctx->headerPtrs.data();
+  attr.requestHeaders = ctx->headerPtrs.get();
   if (request.hasBody) {
-    attr.requestData = ctx->body.data();
-    attr.requestDataSize = ctx->body.size();
+    attr.requestData = ctx->request.body.data();
+    attr.requestDataSize = ctx->request.body.size();
   }
-  cs_fetch_later(ctx, ctx->url.c_str());
+  cs_fetch_later(ctx, ctx->request.url.c_str());
   return ctx->handle;
 }
 
