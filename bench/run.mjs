@@ -24,6 +24,7 @@ const PLAN = {
   overhead: { rounds: 10, perBlock: 100, chunk: 10, warmup: 50 },
   browserOverhead: { rounds: 10, perBlock: 50, chunk: 10, warmup: 20 },
   inMemory: { rounds: 10, perBlock: 500, chunk: 50, warmup: 2000 },
+  phases: { rounds: 10, perBlock: 50, warmup: 200 },
   fanIn: { samples: 7, concurrency: 100 },
   logout: { samples: 50, timeoutMs: 300 },
   // Every one of the 10,000 cycles runs (no time cap); growth is 100 → 10,000.
@@ -48,9 +49,9 @@ const TARGETS = {
 };
 
 // `node bench/run.mjs --only=memory` (comma-separated) runs only some
-// sections: size, coldNode, browser, client, inMemory, memory. The table then
-// has only their rows, and results.json records which ones ran.
-const SECTIONS = ['size', 'coldNode', 'browser', 'client', 'inMemory', 'memory'];
+// sections: size, coldNode, browser, client, inMemory, phases, memory. The
+// table then has only their rows, and results.json records which ones ran.
+const SECTIONS = ['size', 'coldNode', 'browser', 'client', 'inMemory', 'phases', 'memory'];
 const onlyArg = process.argv.slice(2).find((a) => a.startsWith('--only='));
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter(Boolean) : SECTIONS;
 for (const name of only) {
@@ -149,6 +150,12 @@ if (want('inMemory')) {
   results.inMemory = await runChild(childScript('inmemory.mjs'), [JSON.stringify(PLAN.inMemory)]);
 }
 
+// ---- 3. where a request's time goes in jsdom (instrumented) ------------------------
+if (want('phases')) {
+  progress('Node/jsdom: per-request time split by phase (instrumented run)', 'phases');
+  results.phases = await runChild(childScript('phases.mjs'), [JSON.stringify(PLAN.phases)]);
+}
+
 // ---- 6. memory --------------------------------------------------------------------
 if (want('memory')) {
   progress(`memory (${PLAN.memory.cycles.toLocaleString('en-US')} login → request → logout cycles)`, 'memory');
@@ -229,6 +236,34 @@ function overheadRows(F, label, o) {
     rows.push(row(F, 'in-memory XHR: raw XHR CPU per request', summarize(perReq(im.rawMs)), 'µs'));
     rows.push(row(F, 'in-memory XHR: library cost per request', summarize(im.sessionMs.map((ms, i) => ((ms - im.rawMs[i]) * 1000) / im.perBlock)), 'µs'));
   }
+  const ph = results.phases;
+  if (ph) {
+    // Per request, from each round's totals: time inside jsdom's XHR
+    // (constructor, methods, getters); the client's own JS and wasm around it
+    // (its call, the microtask that starts the request, its load handler,
+    // less the XHR time inside them); and the rest of the wall time (event
+    // loop, jsdom's network work between calls, GC).
+    const split = (list) => {
+      const per = (f) => summarize(list.map((x) => (f(x) * 1000) / ph.perBlock));
+      return {
+        xhr: per((x) => x.xhr),
+        own: per((x) => x.call + x.micro + x.load - x.xhr),
+        rest: per((x) => x.wall - x.call - x.micro - x.load),
+        wall: per((x) => x.wall),
+      };
+    };
+    const s = split(ph.samples.session);
+    const r = split(ph.samples.raw);
+    const L = 'jsdom, timed by phase';
+    rows.push(row(F, `${L}: session.get() wall time per request`, s.wall, 'µs'));
+    rows.push(row(F, `${L}: raw XHR wall time per request`, r.wall, 'µs'));
+    rows.push(row(F, `${L}: in jsdom's XHR calls and getters, session`, s.xhr, 'µs'));
+    rows.push(row(F, `${L}: in jsdom's XHR calls and getters, raw`, r.xhr, 'µs'));
+    rows.push(row(F, `${L}: the library's own JS and wasm`, s.own, 'µs'));
+    rows.push(row(F, `${L}: the raw client's own JS`, r.own, 'µs'));
+    rows.push(row(F, `${L}: rest (event loop, jsdom network, GC), session`, s.rest, 'µs'));
+    rows.push(row(F, `${L}: rest (event loop, jsdom network, GC), raw`, r.rest, 'µs'));
+  }
 }
 
 if (results.client) {
@@ -301,6 +336,8 @@ const notes = [
   results.size && `1 KB = 1000 B. Reference sizes are fixed numbers measured elsewhere (esbuild --bundle --minify + gzip -9), JS only.`,
   (results.client || results.inMemory || (results.browser && results.browser.overhead)) &&
     `Per-request: n = rounds; each round is ${PLAN.overhead.perBlock} requests of each kind in jsdom (${PLAN.browserOverhead.perBlock} in Chromium, ${PLAN.inMemory.perBlock} in memory), alternating in blocks of ${PLAN.overhead.chunk} (${PLAN.inMemory.chunk} in memory); the ratio is taken per round.`,
+  results.phases &&
+    `Timed by phase: a separate jsdom run with timers wrapped around jsdom's XHR, the load handlers and the glue's microtasks (slower than the plain run); ${PLAN.phases.perBlock} requests of each kind per round, alternating.`,
   results.memory && `Memory rows: median of ${results.memory.options.reads} reads after gc() at each checkpoint (one run); growth compares medians.`,
   only !== SECTIONS && `Sections run (--only): ${only.join(', ')}.`,
   `Node ${results.node}, ${results.cpus} CPUs, ${results.browser && results.browser.version ? `Chromium ${results.browser.version}, ` : ''}` +
