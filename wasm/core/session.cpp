@@ -122,7 +122,7 @@ void Session::log(LogLevel level, const std::string& line) {
 
 void Session::emit(const std::string& name, const std::string& extraJsonFields) {
   const auto timestamp = static_cast<long long>(std::floor(platform_.scheduler->nowMs()));
-  std::string detail = "{\"timestamp\":" + std::to_string(timestamp);
+  std::string detail = "{\"timestamp\":" + decimal(timestamp);
   if (!extraJsonFields.empty()) detail += "," + extraJsonFields;
   detail += "}";
   platform_.events->dispatch(name, detail);
@@ -659,8 +659,8 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     // again after a bounded, jittered pause. The waiters' own deadlines still run.
     ++refreshAttempt_;
     const double delay = refreshRetryDelayMs(outcome.response);
-    log(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + std::to_string(throttled) + "), retrying in " +
-                            std::to_string(static_cast<long long>(delay)) + " ms");
+    log(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + decimal(throttled) + "), retrying in " +
+                            decimal(static_cast<long long>(delay)) + " ms");
     refreshRetryTimer_ = platform_.scheduler->setTimer(delay, guarded([this, generation]() {
       refreshRetryTimer_ = 0;
       if (generation != generation_ || !refreshInFlight_) return;
@@ -708,7 +708,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     for (const auto& waiter : waiters) settle(waiter.id, code::kBadResponse);
   } else if (outcome.code.empty() && (status == 400 || status == 401 || status == 403)) {
     for (const auto& waiter : waiters) settle(waiter.id, code::kSessionExpired);
-    log(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + std::to_string(status) + "), session expired");
+    log(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
     endSession("expired", false, nullptr);
     return;
   } else {
@@ -724,7 +724,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
   // The session survives a failed refresh; try again later, backing off.
   proactiveBackoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, proactiveBackoffMs_ * 2));
   log(LogLevel::Warn, "[Auth] Token refresh failed (" +
-                          (outcome.code.empty() ? "HTTP " + std::to_string(status) : outcome.code) +
+                          (outcome.code.empty() ? "HTTP " + decimal(status) : outcome.code) +
                           "), keeping the session");
   if (!heldRefresh().empty() && jwtExpiry(heldAccess())) {
     proactiveTimer_ = platform_.scheduler->setTimer(proactiveBackoffMs_, guarded([this]() {
@@ -835,10 +835,10 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
     failed.error = errorDetail(response, "Too many attempts");
   } else if (status >= 500) {
     failed.code = code::kServerError;
-    failed.error = "Server error (HTTP " + std::to_string(status) + ")";
+    failed.error = "Server error (HTTP " + decimal(status) + ")";
   } else if (status < 200 || status >= 300) {
     failed.code = code::kHttpError;
-    failed.error = errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")");
+    failed.error = errorDetail(response, "Login failed (HTTP " + decimal(status) + ")");
   } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
              !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
              !isHeaderValue(access) || !body.object("user", &user)) {
@@ -910,7 +910,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     LogoutNotice* found = notices_.find(id);
     if (found == nullptr) return;
     found->timer = 0;
-    finishNotice(id, false, "timed out after " + std::to_string(config_.logoutTimeoutMs) + " ms");
+    finishNotice(id, false, "timed out after " + decimal(config_.logoutTimeoutMs) + " ms");
   }));
 
   // Step 2: POST logout with a CSRF token fetched for this notice alone (the
@@ -937,7 +937,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       if (response.error != TransportError::None) {
         finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
       } else if (response.status < 200 || response.status >= 300) {
-        finishNotice(id, false, "HTTP " + std::to_string(response.status));
+        finishNotice(id, false, "HTTP " + decimal(response.status));
       } else {
         finishNotice(id, true, "");
       }
@@ -963,7 +963,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
     } else if (response.status != 200 || !parsedString(response.body, "csrf_token", &csrf) ||
                !isHeaderValue(csrf)) {
-      finishNotice(id, false, "CSRF token unavailable (HTTP " + std::to_string(response.status) + ")");
+      finishNotice(id, false, "CSRF token unavailable (HTTP " + decimal(response.status) + ")");
     } else {
       postLogout(csrf);
     }
