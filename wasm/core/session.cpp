@@ -214,12 +214,9 @@ void Session::beginGeneration() {
   if (refreshRetryTimer_ != 0) platform_.scheduler->clearTimer(refreshRetryTimer_);
   refreshRetryTimer_ = 0;
   releaseRefreshLock();
-  std::vector<uint64_t> stale;
-  for (uint64_t id : calls_.ids()) {
-    if (calls_.find(id)->generation != generation_) stale.push_back(id);
-  }
-  for (uint64_t id : stale) settle(id, code::kSessionChanged);
-  refreshWaiters_.clear();  // all of them were in `stale`
+  // Every call still held was started under an earlier generation.
+  for (uint64_t id : calls_.ids()) settle(id, code::kSessionChanged);
+  refreshWaiters_.clear();  // all of them were settled above
 }
 
 void Session::dispose() {
