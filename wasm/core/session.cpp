@@ -180,6 +180,11 @@ void Session::request(const std::string& methodIn, const std::string& target, Re
 }
 
 void Session::resetCsrfToken() {
+  dropCsrfToken();
+  log(LogLevel::Info, "[CSRF] Token cache reset for new session");
+}
+
+void Session::dropCsrfToken() {
   ++csrfEpoch_;
   csrfToken_.clear();
   csrfGeneration_ = 0;
@@ -190,7 +195,8 @@ void Session::resetCsrfToken() {
   }
   // Requests that were waiting for the dropped fetch start over on the next
   // turn: by then a logout has also moved the generation on, so they end
-  // without touching the network.
+  // without touching the network. (There are waiters exactly while a fetch
+  // is under way.)
   if (!csrfWaiters_.empty()) {
     std::vector<uint64_t> waiters;
     waiters.swap(csrfWaiters_);
@@ -198,7 +204,6 @@ void Session::resetCsrfToken() {
       for (uint64_t id : waiters) advance(id);
     }));
   }
-  log(LogLevel::Info, "[CSRF] Token cache reset for new session");
 }
 
 void Session::resetApiState() {
@@ -779,20 +784,7 @@ void Session::login(const std::string& email, const std::string& password, Login
     settle(loginCall_, code::kSuperseded);  // the newest login wins
   }
   const uint64_t seq = ++loginSeq_;
-  // A login starts a new session: its CSRF token is fetched fresh.
-  ++csrfEpoch_;
-  if (csrfFetching_) {
-    platform_.transport->abort(csrfHandle_);
-    platform_.scheduler->clearTimer(csrfTimer_);
-    csrfFetching_ = false;
-    std::vector<uint64_t> waiters;
-    waiters.swap(csrfWaiters_);
-    platform_.scheduler->setTimer(0, guarded([this, waiters]() {
-      for (uint64_t id : waiters) advance(id);
-    }));
-  }
-  csrfToken_.clear();
-  csrfGeneration_ = 0;
+  dropCsrfToken();  // a login starts a new session: its CSRF token is fetched fresh
 
   RequestOptions options;
   options.body = "{\"email\":" + jsonString(email) + ",\"password\":" + jsonString(password) + "}";

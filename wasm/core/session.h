@@ -141,6 +141,8 @@ class Session {
   Headers buildHeaders(const Call& call) const;
 
   void fetchCsrf();
+  // Forgets the token and any fetch under way; its waiters start over.
+  void dropCsrfToken();
   void onCsrfResponse(uint64_t epoch, const HttpResponse& response);
   void failCsrfWaiters(const std::string& errorCode);
 
