@@ -38,7 +38,7 @@ bool isKnownMethod(const std::string& method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || isUnsafe(method);
 }
 
-std::string transportCode(TransportError error) {
+const char* transportCode(TransportError error) {
   return error == TransportError::Timeout ? code::kTimeout : code::kNetwork;
 }
 
@@ -365,7 +365,7 @@ void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
   settle(id, "", std::move(response));
 }
 
-void Session::settle(uint64_t id, const std::string& errorCode, HttpResponse response) {
+void Session::settle(uint64_t id, const char* errorCode, HttpResponse response) {
   const std::unique_ptr<Call> call = calls_.take(id);
   if (call == nullptr) return;
   if (call->timer != 0) platform_.scheduler->clearTimer(call->timer);
@@ -427,7 +427,7 @@ void Session::onCsrfResponse(uint64_t epoch, const HttpResponse& response) {
   for (uint64_t id : waiters) advance(id);
 }
 
-void Session::failCsrfWaiters(const std::string& errorCode) {
+void Session::failCsrfWaiters(const char* errorCode) {
   std::vector<uint64_t> waiters;
   waiters.swap(csrfWaiters_);
   for (uint64_t id : waiters) settle(id, errorCode);
@@ -719,7 +719,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
       if (outcome.code.empty()) {
         settle(waiter.id, "", waiter.original);  // 5xx: the caller sees its own 401
       } else {
-        settle(waiter.id, outcome.code);
+        settle(waiter.id, outcome.code.c_str());
       }
     }
   }

@@ -137,14 +137,14 @@ class Session {
   void advance(uint64_t id);
   void transmit(uint64_t id);
   void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
-  void settle(uint64_t id, const std::string& errorCode, HttpResponse response = {});
+  void settle(uint64_t id, const char* errorCode, HttpResponse response = {});
   Headers buildHeaders(const Call& call) const;
 
   void fetchCsrf();
   // Forgets the token and any fetch under way; its waiters start over.
   void dropCsrfToken();
   void onCsrfResponse(uint64_t epoch, const HttpResponse& response);
-  void failCsrfWaiters(const std::string& errorCode);
+  void failCsrfWaiters(const char* errorCode);
 
   void onUnauthorized(uint64_t id, HttpResponse response);
   void startRefresh(const std::string& seenAccess);
