@@ -365,6 +365,8 @@ void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
   settle(id, "", std::move(response));
 }
 
+void Session::settle(uint64_t id, const char* errorCode) { settle(id, errorCode, {}); }
+
 void Session::settle(uint64_t id, const char* errorCode, HttpResponse response) {
   const std::unique_ptr<Call> call = calls_.take(id);
   if (call == nullptr) return;

@@ -137,7 +137,8 @@ class Session {
   void advance(uint64_t id);
   void transmit(uint64_t id);
   void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
-  void settle(uint64_t id, const char* errorCode, HttpResponse response = {});
+  void settle(uint64_t id, const char* errorCode);  // no response
+  void settle(uint64_t id, const char* errorCode, HttpResponse response);
   Headers buildHeaders(const Call& call) const;
 
   void fetchCsrf();
