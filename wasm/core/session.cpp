@@ -120,7 +120,12 @@ void Session::log(LogLevel level, const std::string& line) {
   platform_.log->write(level, line);
 }
 
-void Session::emit(const std::string& name, const std::string& extraJsonFields) {
+void Session::log(LogLevel level, const char* line) {
+  if (level == LogLevel::Silent || static_cast<int>(level) > static_cast<int>(config_.logLevel)) return;
+  platform_.log->write(level, line);
+}
+
+void Session::emit(const char* name, const std::string& extraJsonFields) {
   const auto timestamp = static_cast<long long>(std::floor(platform_.scheduler->nowMs()));
   std::string detail = "{\"timestamp\":" + decimal(timestamp);
   if (!extraJsonFields.empty()) detail += "," + extraJsonFields;

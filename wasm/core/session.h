@@ -170,8 +170,9 @@ class Session {
   void finishNotice(uint64_t id, bool ok, const std::string& reason);
 
   void beginGeneration();
-  void emit(const std::string& name, const std::string& extraJsonFields);
+  void emit(const char* name, const std::string& extraJsonFields);
   void log(LogLevel level, const std::string& line);
+  void log(LogLevel level, const char* line);  // the string is made only when written
   std::string storageName() const;
   template <typename F>
   Callback<void()> guarded(F f);
