@@ -519,9 +519,7 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
   if (refreshToken.empty()) {
     releaseRefreshLock();
     refreshInFlight_ = false;
-    std::vector<RefreshWaiter> waiters;
-    waiters.swap(refreshWaiters_);
-    for (const auto& waiter : waiters) settle(waiter.id, code::kSessionChanged);
+    answerRefreshWaiters(std::move(refreshWaiters_), code::kSessionChanged);
     if (active_) endSession("remote", false, nullptr);
     return;
   }
@@ -529,9 +527,7 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
     releaseRefreshLock();
     refreshInFlight_ = false;
     scheduleProactiveRefresh();
-    std::vector<RefreshWaiter> waiters;
-    waiters.swap(refreshWaiters_);
-    for (const auto& waiter : waiters) advance(waiter.id);  // replay with the other tab's token
+    answerRefreshWaiters(std::move(refreshWaiters_), nullptr);  // replay with the other tab's token
     return;
   }
   sendRefresh(refreshToken);
@@ -685,8 +681,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     return;
   }
   refreshInFlight_ = false;
-  std::vector<RefreshWaiter> waiters;
-  waiters.swap(refreshWaiters_);
+  std::vector<RefreshWaiter> waiters = std::move(refreshWaiters_);  // leaves refreshWaiters_ empty
   const int status = outcome.response.status;
   if (outcome.code.empty() && status >= 200 && status < 300) {
     JsonObject body;
@@ -710,25 +705,19 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
       log(LogLevel::Info, "[Auth] Token refreshed");
       emit("auth:refresh", "");
       scheduleProactiveRefresh();
-      for (const auto& waiter : waiters) advance(waiter.id);
+      answerRefreshWaiters(std::move(waiters), nullptr);
       return;
     }
     releaseRefreshLock();
-    for (const auto& waiter : waiters) settle(waiter.id, code::kBadResponse);
+    answerRefreshWaiters(std::move(waiters), code::kBadResponse);
   } else if (outcome.code.empty() && (status == 400 || status == 401 || status == 403)) {
-    for (const auto& waiter : waiters) settle(waiter.id, code::kSessionExpired);
+    answerRefreshWaiters(std::move(waiters), code::kSessionExpired);
     log(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
     endSession("expired", false, nullptr);
     return;
   } else {
     releaseRefreshLock();
-    for (const auto& waiter : waiters) {
-      if (outcome.code.empty()) {
-        settle(waiter.id, "", waiter.original);  // 5xx: the caller sees its own 401
-      } else {
-        settle(waiter.id, outcome.code.c_str());
-      }
-    }
+    answerRefreshWaiters(std::move(waiters), outcome.code.c_str());  // 5xx: the callers see their own 401
   }
   // The session survives a failed refresh; try again later, backing off.
   proactiveBackoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, proactiveBackoffMs_ * 2));
@@ -740,6 +729,18 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
       proactiveTimer_ = 0;
       startRefresh(heldAccess());
     }));
+  }
+}
+
+void Session::answerRefreshWaiters(std::vector<RefreshWaiter> waiters, const char* errorCode) {
+  for (auto& waiter : waiters) {
+    if (errorCode == nullptr) {
+      advance(waiter.id);
+    } else if (*errorCode == '\0') {
+      settle(waiter.id, "", std::move(waiter.original));
+    } else {
+      settle(waiter.id, errorCode);
+    }
   }
 }
 

@@ -151,6 +151,9 @@ class Session {
   void startRefresh(const std::string& seenAccess);
   void onRefreshLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
   void onRefreshDone(uint64_t generation, const RequestOutcome& outcome);
+  // Answers the waiters of a refresh that has ended: each is replayed when
+  // `errorCode` is null, else settled with it (an empty code: with its own 401).
+  void answerRefreshWaiters(std::vector<RefreshWaiter> waiters, const char* errorCode);
   void decideRefresh(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
   void sendRefresh(const std::string& refreshToken);
   double refreshRetryDelayMs(const HttpResponse& response);
