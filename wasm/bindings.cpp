@@ -114,18 +114,17 @@ void logout(int handle, int callback) {
 
 void request(int handle, const std::string& method, const std::string& target, const std::string& body, bool hasBody,
              const std::string& contentType, const std::string& headersJson, int callback) {
-  auto reply = [callback](const RequestOutcome& o) {
-    cs_settle(callback, o.code.c_str(), o.response.status, o.response.body.data(),
-              static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str());
-  };
   Session* session = find(handle);
-  if (session == nullptr) return reply({code::kDisposed, {}});
+  if (session == nullptr) return cs_settle(callback, code::kDisposed, 0, "", 0, "");
   RequestOptions options;
   options.body = body;
   options.hasBody = hasBody;
   options.contentType = contentType;
-  if (!parseHeaders(headersJson, &options.headers)) return reply({code::kInvalidArgument, {}});
-  session->request(method, target, std::move(options), reply);
+  if (!parseHeaders(headersJson, &options.headers)) return cs_settle(callback, code::kInvalidArgument, 0, "", 0, "");
+  session->request(method, target, std::move(options), [callback](const RequestOutcome& o) {
+    cs_settle(callback, o.code.c_str(), o.response.status, o.response.body.data(),
+              static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str());
+  });
 }
 
 void resetCsrfToken(int handle) {

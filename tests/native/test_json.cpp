@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "json_dom.h"
 
+using cleanslate::decimal;
 using cleanslate::isJsonObject;
 using cleanslate::JsonKind;
 using cleanslate::JsonObject;
@@ -198,5 +199,19 @@ TEST_CASE("raw text is cut exactly, whatever precedes the closing bracket") {
   for (const char* bad : {R"({"a":[1,]})", R"({"a":[}})", R"({"a":1e400})", R"({"a":{"b"}})", R"({"a":[1 2]})"}) {
     CAPTURE(bad);
     CHECK_FALSE(isJsonObject(bad));
+  }
+}
+
+TEST_CASE("decimal writes what std::to_string writes") {
+  for (long long v : {0LL, 1LL, -1LL, 9LL, 10LL, 401LL, -503LL, 2147483647LL, 4294967295LL, 1733000000000LL,
+                      9223372036854775807LL, -9223372036854775807LL - 1}) {
+    CAPTURE(v);
+    CHECK(decimal(v) == std::to_string(v));
+  }
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 1000; ++i) {
+    const auto v = static_cast<long long>(rng());
+    CHECK(decimal(v) == std::to_string(v));
+    CHECK(decimal(v >> (i % 63)) == std::to_string(v >> (i % 63)));
   }
 }

@@ -154,6 +154,19 @@ bool isJsonObject(const std::string& text) {
   return object.parse(text);
 }
 
+std::string decimal(long long value) {
+  char text[21];
+  char* p = text + sizeof(text);
+  // Digits of the magnitude as unsigned, so that LLONG_MIN has one too.
+  unsigned long long magnitude = value < 0 ? 0ULL - static_cast<unsigned long long>(value) : static_cast<unsigned long long>(value);
+  do {
+    *--p = static_cast<char>('0' + magnitude % 10);
+    magnitude /= 10;
+  } while (magnitude != 0);
+  if (value < 0) *--p = '-';
+  return std::string(p, text + sizeof(text));
+}
+
 std::string jsonString(const std::string& text) {
   static const char* const hex = "0123456789abcdef";
   std::string out;

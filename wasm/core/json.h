@@ -3,7 +3,8 @@
 // into the members of one top-level object, without building a DOM: a nested
 // object or array is kept as its raw text (already validated), and can be
 // parsed again the same way. The only JSON the core writes is string
-// literals (jsonString) and objects assembled from them and raw members.
+// literals (jsonString), integers (decimal) and objects assembled from them
+// and raw members.
 // No exceptions: a parse failure is a `false`, never a throw.
 #pragma once
 
@@ -53,6 +54,10 @@ class JsonObject {
 // `text` as a JSON string literal, quotes included. Bytes that are not
 // valid UTF-8 become U+FFFD.
 std::string jsonString(const std::string& text);
+
+// `value` in decimal, as std::to_string writes it (which would bring
+// libc++'s to_chars tables into the wasm for a few log lines).
+std::string decimal(long long value);
 
 // True when `text` is a JSON object (within kMaxJsonDepth).
 bool isJsonObject(const std::string& text);

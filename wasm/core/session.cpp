@@ -38,7 +38,7 @@ bool isKnownMethod(const std::string& method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || isUnsafe(method);
 }
 
-std::string transportCode(TransportError error) {
+const char* transportCode(TransportError error) {
   return error == TransportError::Timeout ? code::kTimeout : code::kNetwork;
 }
 
@@ -120,9 +120,14 @@ void Session::log(LogLevel level, const std::string& line) {
   platform_.log->write(level, line);
 }
 
-void Session::emit(const std::string& name, const std::string& extraJsonFields) {
+void Session::log(LogLevel level, const char* line) {
+  if (level == LogLevel::Silent || static_cast<int>(level) > static_cast<int>(config_.logLevel)) return;
+  platform_.log->write(level, line);
+}
+
+void Session::emit(const char* name, const std::string& extraJsonFields) {
   const auto timestamp = static_cast<long long>(std::floor(platform_.scheduler->nowMs()));
-  std::string detail = "{\"timestamp\":" + std::to_string(timestamp);
+  std::string detail = "{\"timestamp\":" + decimal(timestamp);
   if (!extraJsonFields.empty()) detail += "," + extraJsonFields;
   detail += "}";
   platform_.events->dispatch(name, detail);
@@ -180,6 +185,11 @@ void Session::request(const std::string& methodIn, const std::string& target, Re
 }
 
 void Session::resetCsrfToken() {
+  dropCsrfToken();
+  log(LogLevel::Info, "[CSRF] Token cache reset for new session");
+}
+
+void Session::dropCsrfToken() {
   ++csrfEpoch_;
   csrfToken_.clear();
   csrfGeneration_ = 0;
@@ -190,7 +200,8 @@ void Session::resetCsrfToken() {
   }
   // Requests that were waiting for the dropped fetch start over on the next
   // turn: by then a logout has also moved the generation on, so they end
-  // without touching the network.
+  // without touching the network. (There are waiters exactly while a fetch
+  // is under way.)
   if (!csrfWaiters_.empty()) {
     std::vector<uint64_t> waiters;
     waiters.swap(csrfWaiters_);
@@ -198,7 +209,6 @@ void Session::resetCsrfToken() {
       for (uint64_t id : waiters) advance(id);
     }));
   }
-  log(LogLevel::Info, "[CSRF] Token cache reset for new session");
 }
 
 void Session::resetApiState() {
@@ -214,12 +224,9 @@ void Session::beginGeneration() {
   if (refreshRetryTimer_ != 0) platform_.scheduler->clearTimer(refreshRetryTimer_);
   refreshRetryTimer_ = 0;
   releaseRefreshLock();
-  std::vector<uint64_t> stale;
-  for (uint64_t id : calls_.ids()) {
-    if (calls_.find(id)->generation != generation_) stale.push_back(id);
-  }
-  for (uint64_t id : stale) settle(id, code::kSessionChanged);
-  refreshWaiters_.clear();  // all of them were in `stale`
+  // Every call still held was started under an earlier generation.
+  for (uint64_t id : calls_.ids()) settle(id, code::kSessionChanged);
+  refreshWaiters_.clear();  // all of them were settled above
 }
 
 void Session::dispose() {
@@ -363,7 +370,9 @@ void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
   settle(id, "", std::move(response));
 }
 
-void Session::settle(uint64_t id, const std::string& errorCode, HttpResponse response) {
+void Session::settle(uint64_t id, const char* errorCode) { settle(id, errorCode, {}); }
+
+void Session::settle(uint64_t id, const char* errorCode, HttpResponse response) {
   const std::unique_ptr<Call> call = calls_.take(id);
   if (call == nullptr) return;
   if (call->timer != 0) platform_.scheduler->clearTimer(call->timer);
@@ -425,7 +434,7 @@ void Session::onCsrfResponse(uint64_t epoch, const HttpResponse& response) {
   for (uint64_t id : waiters) advance(id);
 }
 
-void Session::failCsrfWaiters(const std::string& errorCode) {
+void Session::failCsrfWaiters(const char* errorCode) {
   std::vector<uint64_t> waiters;
   waiters.swap(csrfWaiters_);
   for (uint64_t id : waiters) settle(id, errorCode);
@@ -510,9 +519,7 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
   if (refreshToken.empty()) {
     releaseRefreshLock();
     refreshInFlight_ = false;
-    std::vector<RefreshWaiter> waiters;
-    waiters.swap(refreshWaiters_);
-    for (const auto& waiter : waiters) settle(waiter.id, code::kSessionChanged);
+    answerRefreshWaiters(std::move(refreshWaiters_), code::kSessionChanged);
     if (active_) endSession("remote", false, nullptr);
     return;
   }
@@ -520,9 +527,7 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
     releaseRefreshLock();
     refreshInFlight_ = false;
     scheduleProactiveRefresh();
-    std::vector<RefreshWaiter> waiters;
-    waiters.swap(refreshWaiters_);
-    for (const auto& waiter : waiters) advance(waiter.id);  // replay with the other tab's token
+    answerRefreshWaiters(std::move(refreshWaiters_), nullptr);  // replay with the other tab's token
     return;
   }
   sendRefresh(refreshToken);
@@ -659,8 +664,8 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     // again after a bounded, jittered pause. The waiters' own deadlines still run.
     ++refreshAttempt_;
     const double delay = refreshRetryDelayMs(outcome.response);
-    log(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + std::to_string(throttled) + "), retrying in " +
-                            std::to_string(static_cast<long long>(delay)) + " ms");
+    log(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + decimal(throttled) + "), retrying in " +
+                            decimal(static_cast<long long>(delay)) + " ms");
     refreshRetryTimer_ = platform_.scheduler->setTimer(delay, guarded([this, generation]() {
       refreshRetryTimer_ = 0;
       if (generation != generation_ || !refreshInFlight_) return;
@@ -676,8 +681,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     return;
   }
   refreshInFlight_ = false;
-  std::vector<RefreshWaiter> waiters;
-  waiters.swap(refreshWaiters_);
+  std::vector<RefreshWaiter> waiters = std::move(refreshWaiters_);  // leaves refreshWaiters_ empty
   const int status = outcome.response.status;
   if (outcome.code.empty() && status >= 200 && status < 300) {
     JsonObject body;
@@ -701,36 +705,42 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
       log(LogLevel::Info, "[Auth] Token refreshed");
       emit("auth:refresh", "");
       scheduleProactiveRefresh();
-      for (const auto& waiter : waiters) advance(waiter.id);
+      answerRefreshWaiters(std::move(waiters), nullptr);
       return;
     }
     releaseRefreshLock();
-    for (const auto& waiter : waiters) settle(waiter.id, code::kBadResponse);
+    answerRefreshWaiters(std::move(waiters), code::kBadResponse);
   } else if (outcome.code.empty() && (status == 400 || status == 401 || status == 403)) {
-    for (const auto& waiter : waiters) settle(waiter.id, code::kSessionExpired);
-    log(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + std::to_string(status) + "), session expired");
+    answerRefreshWaiters(std::move(waiters), code::kSessionExpired);
+    log(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
     endSession("expired", false, nullptr);
     return;
   } else {
     releaseRefreshLock();
-    for (const auto& waiter : waiters) {
-      if (outcome.code.empty()) {
-        settle(waiter.id, "", waiter.original);  // 5xx: the caller sees its own 401
-      } else {
-        settle(waiter.id, outcome.code);
-      }
-    }
+    answerRefreshWaiters(std::move(waiters), outcome.code.c_str());  // 5xx: the callers see their own 401
   }
   // The session survives a failed refresh; try again later, backing off.
   proactiveBackoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, proactiveBackoffMs_ * 2));
   log(LogLevel::Warn, "[Auth] Token refresh failed (" +
-                          (outcome.code.empty() ? "HTTP " + std::to_string(status) : outcome.code) +
+                          (outcome.code.empty() ? "HTTP " + decimal(status) : outcome.code) +
                           "), keeping the session");
   if (!heldRefresh().empty() && jwtExpiry(heldAccess())) {
     proactiveTimer_ = platform_.scheduler->setTimer(proactiveBackoffMs_, guarded([this]() {
       proactiveTimer_ = 0;
       startRefresh(heldAccess());
     }));
+  }
+}
+
+void Session::answerRefreshWaiters(std::vector<RefreshWaiter> waiters, const char* errorCode) {
+  for (auto& waiter : waiters) {
+    if (errorCode == nullptr) {
+      advance(waiter.id);
+    } else if (*errorCode == '\0') {
+      settle(waiter.id, "", std::move(waiter.original));
+    } else {
+      settle(waiter.id, errorCode);
+    }
   }
 }
 
@@ -782,20 +792,7 @@ void Session::login(const std::string& email, const std::string& password, Login
     settle(loginCall_, code::kSuperseded);  // the newest login wins
   }
   const uint64_t seq = ++loginSeq_;
-  // A login starts a new session: its CSRF token is fetched fresh.
-  ++csrfEpoch_;
-  if (csrfFetching_) {
-    platform_.transport->abort(csrfHandle_);
-    platform_.scheduler->clearTimer(csrfTimer_);
-    csrfFetching_ = false;
-    std::vector<uint64_t> waiters;
-    waiters.swap(csrfWaiters_);
-    platform_.scheduler->setTimer(0, guarded([this, waiters]() {
-      for (uint64_t id : waiters) advance(id);
-    }));
-  }
-  csrfToken_.clear();
-  csrfGeneration_ = 0;
+  dropCsrfToken();  // a login starts a new session: its CSRF token is fetched fresh
 
   RequestOptions options;
   options.body = "{\"email\":" + jsonString(email) + ",\"password\":" + jsonString(password) + "}";
@@ -835,10 +832,10 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
     failed.error = errorDetail(response, "Too many attempts");
   } else if (status >= 500) {
     failed.code = code::kServerError;
-    failed.error = "Server error (HTTP " + std::to_string(status) + ")";
+    failed.error = "Server error (HTTP " + decimal(status) + ")";
   } else if (status < 200 || status >= 300) {
     failed.code = code::kHttpError;
-    failed.error = errorDetail(response, "Login failed (HTTP " + std::to_string(status) + ")");
+    failed.error = errorDetail(response, "Login failed (HTTP " + decimal(status) + ")");
   } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
              !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
              !isHeaderValue(access) || !body.object("user", &user)) {
@@ -910,7 +907,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     LogoutNotice* found = notices_.find(id);
     if (found == nullptr) return;
     found->timer = 0;
-    finishNotice(id, false, "timed out after " + std::to_string(config_.logoutTimeoutMs) + " ms");
+    finishNotice(id, false, "timed out after " + decimal(config_.logoutTimeoutMs) + " ms");
   }));
 
   // Step 2: POST logout with a CSRF token fetched for this notice alone (the
@@ -937,7 +934,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       if (response.error != TransportError::None) {
         finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
       } else if (response.status < 200 || response.status >= 300) {
-        finishNotice(id, false, "HTTP " + std::to_string(response.status));
+        finishNotice(id, false, "HTTP " + decimal(response.status));
       } else {
         finishNotice(id, true, "");
       }
@@ -963,7 +960,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
     } else if (response.status != 200 || !parsedString(response.body, "csrf_token", &csrf) ||
                !isHeaderValue(csrf)) {
-      finishNotice(id, false, "CSRF token unavailable (HTTP " + std::to_string(response.status) + ")");
+      finishNotice(id, false, "CSRF token unavailable (HTTP " + decimal(response.status) + ")");
     } else {
       postLogout(csrf);
     }

@@ -137,17 +137,23 @@ class Session {
   void advance(uint64_t id);
   void transmit(uint64_t id);
   void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
-  void settle(uint64_t id, const std::string& errorCode, HttpResponse response = {});
+  void settle(uint64_t id, const char* errorCode);  // no response
+  void settle(uint64_t id, const char* errorCode, HttpResponse response);
   Headers buildHeaders(const Call& call) const;
 
   void fetchCsrf();
+  // Forgets the token and any fetch under way; its waiters start over.
+  void dropCsrfToken();
   void onCsrfResponse(uint64_t epoch, const HttpResponse& response);
-  void failCsrfWaiters(const std::string& errorCode);
+  void failCsrfWaiters(const char* errorCode);
 
   void onUnauthorized(uint64_t id, HttpResponse response);
   void startRefresh(const std::string& seenAccess);
   void onRefreshLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
   void onRefreshDone(uint64_t generation, const RequestOutcome& outcome);
+  // Answers the waiters of a refresh that has ended: each is replayed when
+  // `errorCode` is null, else settled with it (an empty code: with its own 401).
+  void answerRefreshWaiters(std::vector<RefreshWaiter> waiters, const char* errorCode);
   void decideRefresh(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
   void sendRefresh(const std::string& refreshToken);
   double refreshRetryDelayMs(const HttpResponse& response);
@@ -167,8 +173,9 @@ class Session {
   void finishNotice(uint64_t id, bool ok, const std::string& reason);
 
   void beginGeneration();
-  void emit(const std::string& name, const std::string& extraJsonFields);
+  void emit(const char* name, const std::string& extraJsonFields);
   void log(LogLevel level, const std::string& line);
+  void log(LogLevel level, const char* line);  // the string is made only when written
   std::string storageName() const;
   template <typename F>
   Callback<void()> guarded(F f);

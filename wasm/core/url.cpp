@@ -15,6 +15,11 @@ std::string lower(std::string s) {
   return s;
 }
 
+// A network-path reference ("//host/..."), which takes the scheme of the base.
+bool startsWithSlashes(const std::string& target) {
+  return target.size() >= 2 && target[0] == '/' && target[1] == '/';
+}
+
 }  // namespace
 
 std::optional<Origin> parseOrigin(const std::string& url) {
@@ -81,7 +86,7 @@ std::optional<Origin> parseOrigin(const std::string& url) {
 }
 
 bool isAbsoluteTarget(const std::string& target) {
-  if (target.rfind("//", 0) == 0) return true;
+  if (startsWithSlashes(target)) return true;
   if (target.empty() || std::isalpha(static_cast<unsigned char>(target[0])) == 0) return false;
   for (char c : target) {
     if (c == ':') return true;
@@ -94,7 +99,7 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
                              const std::string& target) {
   ResolvedTarget out;
   if (isAbsoluteTarget(target)) {
-    out.url = target.rfind("//", 0) == 0 ? apiOrigin.scheme + ":" + target : target;
+    out.url = startsWithSlashes(target) ? apiOrigin.scheme + ":" + target : target;
     const auto origin = parseOrigin(out.url);
     out.sameOrigin = origin.has_value() && *origin == apiOrigin;
     return out;
