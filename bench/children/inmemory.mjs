@@ -15,12 +15,16 @@ installDom(`${ORIGIN}/`);
 globalThis.XMLHttpRequest = InMemoryXMLHttpRequest;
 const { createSession } = await import(DIST_ENTRY_URL);
 const session = await createSession({ apiBase: `${ORIGIN}/api/v1` });
+// Logged in, as in figure 3: each request then reads the stored access token
+// and sends it.
+const login = await session.login('userA@test.com', 'password');
+if (!login.success) throw new Error(`login over the in-memory XHR failed: ${login.code} ${login.error}`);
 
 const result = await measureOverhead({
   session,
   path: '/user/profile',
   url: `${ORIGIN}/api/v1/user/profile`,
-  token: 'header.payload.signature',
+  token: localStorage.getItem('access_token'),
 }, plan);
 session.dispose();
 report(result);

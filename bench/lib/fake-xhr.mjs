@@ -1,10 +1,28 @@
-// An in-memory XMLHttpRequest that answers every request with the same small
-// JSON body on the next microtask. No network, no HTTP stack, so timing it shows
-// the CPU a client spends on each request.
-const BODY = '{"id":1,"email":"userA@test.com","name":"User A"}';
-const HEADERS = 'content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n' +
-  `content-length: ${BODY.length}\r\n`;
-const BYTES = new TextEncoder().encode(BODY);
+// An in-memory XMLHttpRequest that answers on the next microtask. No network,
+// no HTTP stack, so timing it shows the CPU a client spends on each request.
+// It knows just enough of the backend for a session to log in: GET
+// …/auth/csrf gives a CSRF token, POST …/auth/login an access token (a JWT
+// that expires in a day), a refresh token and the user; every other request
+// gets the same small JSON body (the profile).
+const b64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const ACCESS_TOKEN = `${b64url({ alg: 'HS256', typ: 'JWT' })}.` +
+  `${b64url({ sub: '1', email: 'userA@test.com', exp: Math.floor(Date.now() / 1000) + 86_400 })}.c2lnbmF0dXJl`;
+const USER = { id: 1, email: 'userA@test.com', name: 'User A' };
+const answer = (body) => {
+  const bytes = new TextEncoder().encode(body);
+  const headers = 'content-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n' +
+    `content-length: ${bytes.length}\r\n`;
+  return { body, bytes, headers };
+};
+const PROFILE = answer(JSON.stringify(USER));
+const CSRF = answer(JSON.stringify({ csrf_token: 'in-memory-csrf-token' }));
+const LOGIN = answer(JSON.stringify({ access_token: ACCESS_TOKEN, refresh_token: 'in-memory-refresh-token', user: USER }));
+
+function answerFor(method, url) {
+  if (method === 'GET' && url.endsWith('/auth/csrf')) return CSRF;
+  if (method === 'POST' && url.endsWith('/auth/login')) return LOGIN;
+  return PROFILE;
+}
 
 export class InMemoryXMLHttpRequest {
   constructor() {
@@ -32,7 +50,7 @@ export class InMemoryXMLHttpRequest {
   overrideMimeType() {}
 
   getAllResponseHeaders() {
-    return this.readyState === 4 ? HEADERS : '';
+    return this.readyState === 4 ? this.answer.headers : '';
   }
 
   getResponseHeader(name) {
@@ -42,13 +60,15 @@ export class InMemoryXMLHttpRequest {
   abort() {}
 
   send() {
+    this.answer = answerFor(this.method, this.url);
+    const { body, bytes } = this.answer;
     queueMicrotask(() => {
       this.status = 200;
       this.statusText = 'OK';
       this.readyState = 4;
-      if (this.responseType === 'arraybuffer') this.response = BYTES.slice().buffer;
-      else this.response = this.responseText = BODY;
-      const event = { loaded: BYTES.length, total: BYTES.length, lengthComputable: true };
+      if (this.responseType === 'arraybuffer') this.response = bytes.slice().buffer;
+      else this.response = this.responseText = body;
+      const event = { loaded: bytes.length, total: bytes.length, lengthComputable: true };
       if (this.onreadystatechange) this.onreadystatechange(event);
       if (this.onprogress) this.onprogress(event);
       if (this.onload) this.onload(event);
