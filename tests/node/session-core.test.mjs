@@ -387,6 +387,24 @@ test('each request keeps its own deadline while other timers wait', async () => 
   assert.equal(session.isAuthenticated(), true, 'the pending proactive refresh timer is still there');
 });
 
+test('a request cancelled in the turn that made it never reaches the server', async () => {
+  const session = await suite.newSession();
+  await session.login('userA@test.com', 'password');
+  const before = suite.server.stats.profile;
+  const cancelled = session.get('/user/profile');
+  session.resetApiState();
+  await assert.rejects(cancelled, (e) => e instanceof SessionError && e.code === 'session_changed');
+  const dropped = session.get('/user/profile');
+  const loggedOut = session.logout();
+  await assert.rejects(dropped, (e) => e instanceof SessionError && e.code === 'session_changed');
+  assert.equal((await loggedOut).success, true);
+  await new Promise((resolve) => setTimeout(resolve, 100));  // a request sent anyway would have arrived
+  assert.equal(suite.server.stats.profile - before, 0, 'neither request was sent');
+  await session.login('userA@test.com', 'password');
+  assert.equal((await session.get('/user/profile')).status, 200);
+  assert.equal(suite.server.stats.profile - before, 1, 'a later request is sent and counted');
+});
+
 test('invalid options throw SessionError invalid_config', async () => {
   await assert.rejects(createSession({}), (e) => e.code === 'invalid_config');
   await assert.rejects(createSession({ apiBase: 'ftp://x' }), (e) => e.code === 'invalid_config');
