@@ -64,7 +64,7 @@ EM_JS(void, cs_fetch_later, (void* ctx, const char* url), {
 });
 
 struct FetchTransport::Context {
-  FetchTransport* owner = nullptr;  // null once the transport is gone
+  FetchTransport* owner = nullptr;  // null once aborted or once the transport is gone
   uint64_t handle = 0;
   Transport::Done done;
   bool finished = false;
