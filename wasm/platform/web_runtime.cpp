@@ -137,21 +137,9 @@ EM_JS(double, cs_now, (), { return Date.now(); });
 // The timers' own clock: monotonic, like the one setTimeout runs on.
 EM_JS(double, cs_monotonic_now, (), { return performance.now(); });
 
-namespace {
-// Live schedulers by id (not owned), so a timer that fires after its
-// scheduler is gone finds nothing and does nothing.
-IdTable& schedulerRegistry() {
-  static IdTable schedulers;
-  return schedulers;
-}
-BrowserScheduler* liveScheduler(uint64_t id) { return static_cast<BrowserScheduler*>(schedulerRegistry().find(id)); }
-uint64_t nextSchedulerId = 1;
-}  // namespace
-
-BrowserScheduler::BrowserScheduler() : self_(nextSchedulerId++) { schedulerRegistry().put(self_, this); }
-
+// The destructor clears a pending browser timer, so fire() never sees a
+// scheduler that is gone; only one of its own tasks may end it (alive_).
 BrowserScheduler::~BrowserScheduler() {
-  schedulerRegistry().take(self_);
   if (armed_) emscripten_clear_timeout(jsTimer_);
 }
 
@@ -193,32 +181,29 @@ void BrowserScheduler::arm() {
   if (tasks_.empty()) return;
   armedDue_ = tasks_[next()].due;
   const double delay = std::max(0.0, std::ceil(armedDue_ - cs_monotonic_now()));
-  jsTimer_ = emscripten_set_timeout(&BrowserScheduler::fire, delay, reinterpret_cast<void*>(static_cast<uintptr_t>(self_)));
+  jsTimer_ = emscripten_set_timeout(&BrowserScheduler::fire, delay, this);
   armed_ = true;
 }
 
 void BrowserScheduler::fire(void* userData) {
-  const auto self = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(userData));
-  BrowserScheduler* scheduler = liveScheduler(self);
-  if (scheduler == nullptr) return;
+  auto* scheduler = static_cast<BrowserScheduler*>(userData);
+  const Liveness::Watch alive = scheduler->alive_.watch();
   scheduler->armed_ = false;
   // Every task already due runs now, earliest first; one set meanwhile waits
   // for a later turn. A task may set or clear timers, or end the scheduler
   // itself, so the tasks are looked at afresh after each one.
   const double now = cs_monotonic_now();
   const uint64_t setBefore = scheduler->nextTimerId_;
-  for (;;) {
-    scheduler = liveScheduler(self);
-    if (scheduler == nullptr) return;
-    if (scheduler->tasks_.empty()) break;
+  std::vector<Entry>& tasks = scheduler->tasks_;
+  while (!tasks.empty()) {
     const std::size_t first = scheduler->next();
-    if (scheduler->tasks_[first].due > now || scheduler->tasks_[first].id >= setBefore) break;
-    Task task = std::move(scheduler->tasks_[first].task);
-    scheduler->tasks_.erase(scheduler->tasks_.begin() + static_cast<std::ptrdiff_t>(first));
+    if (tasks[first].due > now || tasks[first].id >= setBefore) break;
+    Task task = std::move(tasks[first].task);
+    tasks.erase(tasks.begin() + static_cast<std::ptrdiff_t>(first));
     if (task) task();
+    if (!alive) return;
   }
-  scheduler = liveScheduler(self);
-  if (scheduler != nullptr && !scheduler->armed_) scheduler->arm();
+  if (!scheduler->armed_) scheduler->arm();
 }
 
 // ---------------------------------------------------------------- cross-tab channel

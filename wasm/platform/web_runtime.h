@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../core/interfaces.h"
+#include "../core/liveness.h"
 
 namespace cleanslate {
 
@@ -39,7 +40,7 @@ class ConsoleLog final : public LogSink {
 // unless it changes which task comes first.
 class BrowserScheduler final : public Scheduler {
  public:
-  BrowserScheduler();
+  BrowserScheduler() = default;
   ~BrowserScheduler() override;
   BrowserScheduler(const BrowserScheduler&) = delete;
   BrowserScheduler& operator=(const BrowserScheduler&) = delete;
@@ -58,7 +59,7 @@ class BrowserScheduler final : public Scheduler {
   void arm();
   static void fire(void* userData);
 
-  uint64_t self_;
+  Liveness alive_;
   uint64_t nextTimerId_ = 1;
   std::vector<Entry> tasks_;  // in the order they were set
   bool armed_ = false;
