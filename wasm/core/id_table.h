@@ -74,7 +74,6 @@ class IdMap {
   bool erase(uint64_t id) { return take(id) != nullptr; }
   std::vector<uint64_t> ids() const { return table_.ids(); }
   std::size_t size() const { return table_.size(); }
-  bool empty() const { return table_.empty(); }
 
  private:
   IdTable table_;

@@ -22,6 +22,11 @@ constexpr int kMaxRefreshRetries = 3;           // for 429/503 answers to a refr
 constexpr double kRefreshBackoffBaseMs = 500;   // doubled per attempt, with jitter
 constexpr double kMaxRetryAfterMs = 10000;      // cap on Retry-After and on the backoff
 
+// The body of POST /auth/refresh and of POST /auth/logout.
+std::string refreshBody(const std::string& refreshToken) {
+  return "{\"refresh_token\":" + jsonString(refreshToken) + "}";
+}
+
 bool iequals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -115,14 +120,16 @@ Session::~Session() { dispose(); }
 
 // ---------------------------------------------------------------- logging, events
 
+bool Session::logs(LogLevel level) const {
+  return level != LogLevel::Silent && static_cast<int>(level) <= static_cast<int>(config_.logLevel);
+}
+
 void Session::log(LogLevel level, const std::string& line) {
-  if (level == LogLevel::Silent || static_cast<int>(level) > static_cast<int>(config_.logLevel)) return;
-  platform_.log->write(level, line);
+  if (logs(level)) platform_.log->write(level, line);
 }
 
 void Session::log(LogLevel level, const char* line) {
-  if (level == LogLevel::Silent || static_cast<int>(level) > static_cast<int>(config_.logLevel)) return;
-  platform_.log->write(level, line);
+  if (logs(level)) platform_.log->write(level, line);
 }
 
 void Session::emit(const char* name, const std::string& extraJsonFields) {
@@ -161,7 +168,8 @@ std::string Session::heldRefresh() { return active_ ? tokens_.refresh() : std::s
 std::string Session::userJson() {
   if (disposed_ || !active_ || !tokens_.hasTokens()) return "null";
   std::string user = tokens_.userJson();
-  return isJsonObject(user) ? user : "null";
+  if (!isJsonObject(user)) return "null";
+  return user;
 }
 
 void Session::request(const std::string& methodIn, const std::string& target, RequestOptions options,
@@ -535,7 +543,7 @@ void Session::decideRefresh(uint64_t epoch, const std::string& seenAccess, int p
 
 void Session::sendRefresh(const std::string& refreshToken) {
   RequestOptions options;
-  options.body = "{\"refresh_token\":" + jsonString(refreshToken) + "}";
+  options.body = refreshBody(refreshToken);
   options.hasBody = true;
   options.contentType = "application/json";
   const uint64_t generation = generation_;
@@ -919,12 +927,10 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     addNoCacheHeaders(&request.headers);
     request.headers.emplace_back("Content-Type", "application/json");
     request.headers.emplace_back(config_.csrfHeader, csrf);
-    request.body = "{\"refresh_token\":" + jsonString(refreshToken) + "}";
+    request.body = refreshBody(refreshToken);
     request.hasBody = true;
     request.timeoutMs = 0;
-    LogoutNotice* posting = notices_.find(id);
-    if (posting == nullptr) return;
-    posting->inTransport = true;
+    notices_.find(id)->inTransport = true;  // called only from the CSRF answer, with the notice held
     Liveness::Watch alive = alive_.watch();
     const uint64_t handle = platform_.transport->send(request, [this, alive, id](HttpResponse response) {
       if (!alive) return;

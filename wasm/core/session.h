@@ -174,6 +174,7 @@ class Session {
 
   void beginGeneration();
   void emit(const char* name, const std::string& extraJsonFields);
+  bool logs(LogLevel level) const;  // whether a line at this level is written
   void log(LogLevel level, const std::string& line);
   void log(LogLevel level, const char* line);  // the string is made only when written
   std::string storageName() const;
