@@ -10,7 +10,6 @@
 #include <string>
 
 #include "core/config.h"
-#include "core/json.h"
 #include "../native/json_dom.h"
 #include "fuzz_check.h"
 

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <string>
 
-#include "core/json.h"
 #include "../native/json_dom.h"
 #include "core/jwt.h"
 #include "fuzz_check.h"

@@ -60,7 +60,6 @@
 #include <vector>
 
 #include "core/config.h"
-#include "core/json.h"
 #include "../native/json_dom.h"
 #include "core/session.h"
 #include "core/url.h"

@@ -13,7 +13,6 @@
 
 #include "core/config.h"
 #include "core/interfaces.h"
-#include "core/json.h"
 #include "json_dom.h"
 #include "core/session.h"
 #include "core/token_store.h"
