@@ -21,7 +21,7 @@ using emscripten::internal::TypeID;
 extern "C" {
 
 // Runs as a global constructor, before the EMSCRIPTEN_BINDINGS block.
-EMSCRIPTEN_KEEPALIVE __attribute__((constructor)) void __embind_register_native_and_builtin_types() {
+__attribute__((constructor)) void __embind_register_native_and_builtin_types() {
   using namespace emscripten::internal;
   _embind_register_void(TypeID<void>::get(), "void");
   _embind_register_bool(TypeID<bool>::get(), "bool", sizeof(bool), true, false);

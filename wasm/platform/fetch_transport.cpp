@@ -46,8 +46,9 @@ EM_JS(void, cs_fetch_lean, (const void* fetch), {
 // costly as the rest of the request's work on the main thread.
 // cs_fetch_prepare gives the attributes (0: the request was dropped before
 // it started). emscripten_fetch lets a throwing XMLHttpRequest constructor,
-// open() or send() escape: that is caught here, the wasm stack restored, and
-// cs_fetch_started told (fetch 0) so it becomes an ordinary network error.
+// open() or setRequestHeader() escape: that is caught here, the wasm stack
+// restored, and cs_fetch_started told (fetch 0) so it becomes an ordinary
+// network error. (A throwing send() it reports itself, through onerror.)
 EM_JS(void, cs_fetch_later, (void* ctx, const char* url), {
   queueMicrotask(function() {
     var attr = _cs_fetch_prepare(ctx);

@@ -11,8 +11,8 @@ const scryptAsync = promisify(crypto.scrypt);
 // (startServer's `scryptN` option, for tests and benchmarks only); every hash
 // records its own N, r and p, so hashes of any cost keep verifying.
 export const DEFAULT_SCRYPT_N = 16384;
-export const MIN_SCRYPT_N = 2;
-export const MAX_SCRYPT_N = 32768; // 128 * N * r = 32 MiB, node's default maxmem
+const MIN_SCRYPT_N = 2;
+const MAX_SCRYPT_N = 32768; // 128 * N * r = 32 MiB, node's default maxmem
 const SCRYPT = { r: 8, p: 1, keyLen: 32 };
 
 // Throws a TypeError unless n is a power of two in [MIN_SCRYPT_N, MAX_SCRYPT_N].
