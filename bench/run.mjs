@@ -263,6 +263,8 @@ function overheadRows(F, label, o) {
     rows.push(row(F, `${L}: the raw client's own JS`, r.own, 'µs'));
     rows.push(row(F, `${L}: rest (event loop, jsdom network, GC), session`, s.rest, 'µs'));
     rows.push(row(F, `${L}: rest (event loop, jsdom network, GC), raw`, r.rest, 'µs'));
+    const nonOk = [...ph.samples.session, ...ph.samples.raw].reduce((n, x) => n + x.bad, 0);
+    if (nonOk) rows.push(row(F, `${L}: responses other than 200`, nonOk, 'count'));
   }
 }
 
