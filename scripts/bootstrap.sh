@@ -2,22 +2,26 @@
 # Installs what is missing for `npm start` / `npm test` / `npm run bench`:
 # Debian packages when run as root with apt-get, npm packages with `npm ci`.
 # Anyone else gets one message naming what to install.
-# Usage: scripts/bootstrap.sh [start|test]   (test also needs Chromium)
+# Usage: scripts/bootstrap.sh [start|test]
+#   start: what building web/dist and running the reference backend need
+#   test:  also the native test toolchain, the linters, Chromium and Firefox
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-test}"
 
 missing=()
 have() { command -v "$1" >/dev/null 2>&1; }
+case "$purpose" in start|test) ;; *) echo "usage: scripts/bootstrap.sh [start|test]" >&2; exit 2 ;; esac
 have cmake || missing+=(cmake)
 have make || missing+=(make)
-have g++ || missing+=(g++)
 have emcc || missing+=(emscripten)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
-[ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
 have python3 || missing+=(python3)
 if [ "$purpose" = test ]; then
+  have g++ || missing+=(g++)
+  [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
   have chromium || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  have firefox-esr || [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
   have clang++ || missing+=(clang)
   have cppcheck || missing+=(cppcheck)
   [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing+=(libclang-rt-dev)
@@ -32,14 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "cleanslate needs these system packages: ${missing[*]}" >&2
     echo "On Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
-    echo "Elsewhere: install CMake, a C++17 compiler, Emscripten (emcc), nlohmann-json, doctest$([ "$purpose" = test ] && echo ', clang with libFuzzer and Chromium'), then run this again." >&2
+    echo "Elsewhere: install CMake, Emscripten (emcc) and nlohmann-json$([ "$purpose" = test ] && echo ', a C++17 compiler, doctest, clang with libFuzzer, cppcheck, Chromium and Firefox ESR'), then run this again." >&2
     exit 1
   fi
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "cleanslate needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+# 20.16: the module reads its wasm with process.getBuiltinModule in Node.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 16) ? 0 : 1)' 2>/dev/null; then
+  echo "cleanslate needs Node.js 20.16 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
 

@@ -37,7 +37,7 @@ test('npm pack → install → import by name → login works', async () => {
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   npm(['install', '--no-audit', '--no-fund', '--offline', tarball], app);
-  assert.ok(readdirSync(join(app, 'node_modules', 'cleanslate', 'web', 'dist')).includes('cleanslate.wasm'));
+  assert.ok(readdirSync(join(app, 'node_modules', 'cleanslate-session', 'web', 'dist')).includes('cleanslate.wasm'));
 
   const jsdomUrl = pathToFileURL(join(ROOT, 'node_modules', 'jsdom', 'lib', 'api.js')).href;
   writeFileSync(join(app, 'check.mjs'), `
@@ -46,7 +46,7 @@ test('npm pack → install → import by name → login works', async () => {
     for (const k of ['XMLHttpRequest', 'localStorage', 'sessionStorage', 'CustomEvent', 'location']) globalThis[k] = window[k];
     globalThis.dispatchEvent = window.dispatchEvent.bind(window);
     globalThis.addEventListener = window.addEventListener.bind(window);
-    const { createSession, SessionError } = await import('cleanslate');
+    const { createSession, SessionError } = await import('cleanslate-session');
     const session = await createSession({ apiBase: '/api/v1' });
     const login = await session.login('userA@test.com', 'password');
     const profile = await session.get('/user/profile');

@@ -42,12 +42,18 @@ function settle(id, code, status, a, b) {
   if (fn) fn(code, status, a, b);
 }
 
+// In Node the wasm sits beside this file and is read through the built-in
+// fs module. process.getBuiltinModule (Node 20.16+) is a plain call, not an
+// import: no bundler follows it, so no `node:` module is reachable from a
+// browser build.
+function readWasmFile(url) {
+  const fs = globalThis.process?.getBuiltinModule?.('fs');
+  if (!fs) throw new Error(`cannot read ${url}: loading the module from a file needs Node 20.16 or newer`);
+  return fs.promises.readFile(url);
+}
+
 async function compileWasm() {
-  const isNode = typeof process === 'object' && process.versions != null && process.versions.node != null;
-  if (WASM_URL.protocol === 'file:' && isNode) {
-    const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(WASM_URL));
-  }
+  if (WASM_URL.protocol === 'file:') return WebAssembly.compile(await readWasmFile(WASM_URL));
   const response = await fetch(WASM_URL);
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${WASM_URL}`);
   if (WebAssembly.compileStreaming && /application\/wasm/.test(response.headers.get('content-type') || '')) {
