@@ -47,8 +47,12 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   exit 1
 fi
 
-# npm ci when node_modules is missing or older than the lockfile.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci when node_modules was not installed from this very lockfile. The
+# lockfile's hash, not its mtime: a clone or a copy of the tree has a fresh
+# mtime but needs no reinstall.
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ ! -d node_modules ] || [ "$(cat node_modules/.cleanslate-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
   echo "bootstrap: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.cleanslate-lock-hash
 fi

@@ -310,3 +310,75 @@ TEST_CASE("a login seen late in storage is joined once it shows") {
   CHECK(two.session->isAuthenticated());
   CHECK(two.events.fired.back().first == "auth:login");
 }
+
+namespace {
+
+// Every POST /auth/logout any tab sent, as the refresh tokens they carried.
+std::vector<std::string> revoked(Browser& browser) {
+  std::vector<std::string> tokens;
+  for (const auto& tab : browser.tabs) {
+    for (const auto& r : tab->transport.sent) {
+      if (r.url.size() >= 12 && r.url.compare(r.url.size() - 12, 12, "/auth/logout") == 0) {
+        tokens.push_back(parseJson(r.body)["refresh_token"].get<std::string>());
+      }
+    }
+  }
+  return tokens;
+}
+
+// Answers the logout notice a tab has started (CSRF, then the POST).
+void answerNotice(Tab& tab) {
+  REQUIRE(tab.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"n"})"));
+  REQUIRE(tab.transport.replyToLast("/auth/logout", 200, R"({"message":"Logout successful"})"));
+}
+
+}  // namespace
+
+TEST_CASE("logout while still joining another tab's login: the tab that wrote the token revokes it, once") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc", "ref-1");
+  browser.deliverBeforeStorageShows();  // two's view of storage never catches up; no timer runs (a hidden tab)
+  REQUIRE_FALSE(two.session->isAuthenticated());
+  LogoutOutcome outcome{true};
+  two.session->logout([&](const LogoutOutcome& o) { outcome = o; });
+  CHECK_FALSE(outcome.backendNotified);     // two could not tell the backend itself
+  CHECK(two.transport.sent.empty());        // and sent nothing
+  const std::string& message = two.channel->posted.back();
+  CHECK(message.find("\"revoke\":\"") != std::string::npos);
+  CHECK(message.find("ref-1") == std::string::npos);  // a fingerprint, never the token
+  browser.bus.deliverAll();
+  CHECK_FALSE(one.session->isAuthenticated());
+  CHECK(parseJson(one.events.fired.back().second)["reason"] == "remote");
+  answerNotice(one);
+  CHECK(revoked(browser) == std::vector<std::string>{"ref-1"});
+}
+
+TEST_CASE("logout while joining, once storage shows the login: the tab logging out revokes it itself, once") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc", "ref-1");
+  browser.sharedStore.values = browser.deliverBeforeStorageShows();  // shows now; the poll has not run yet
+  REQUIRE_FALSE(two.session->isAuthenticated());
+  two.session->logout(nullptr);
+  CHECK(two.channel->posted.back().find("revoke") == std::string::npos);
+  browser.bus.deliverAll();
+  answerNotice(two);
+  CHECK(one.transport.count("/auth/csrf") == 1);  // only its own login's
+  CHECK(revoked(browser) == std::vector<std::string>{"ref-1"});
+}
+
+TEST_CASE("a logout naming a token no tab wrote revokes nothing") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc", "ref-1");
+  browser.bus.deliverAll();
+  REQUIRE(two.session->isAuthenticated());
+  one.channel->receive(R"({"type":"logout","reason":"user","revoke":"0000000000000000"})");
+  CHECK_FALSE(one.session->isAuthenticated());
+  CHECK(revoked(browser).empty());
+  CHECK(one.transport.pending.empty());
+}

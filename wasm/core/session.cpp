@@ -589,12 +589,16 @@ void Session::releaseRefreshLock() {
 }
 
 std::string Session::tokenFields(const std::string& access, const std::string& refresh) const {
-  // With shared storage the other tabs read the tokens themselves and get a
-  // fingerprint to know when they see the right ones; a channel that passes
-  // through storage never carries tokens.
-  if (sharedStorage()) return "\"fp\":\"" + fingerprint(refresh) + "\"";
-  if (platform_.channel == nullptr || !platform_.channel->mayCarrySecrets()) return {};
-  return "\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
+  // The fingerprint names the session: with shared storage the other tabs
+  // read the tokens themselves and know from it when they see the right ones,
+  // and a tab that logs out before it has seen them names the session with
+  // it. Tokens cross only a channel that does not pass through storage, and
+  // only when storage is not shared.
+  std::string fields = "\"fp\":\"" + fingerprint(refresh) + "\"";
+  if (!sharedStorage() && platform_.channel != nullptr && platform_.channel->mayCarrySecrets()) {
+    fields += ",\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
+  }
+  return fields;
 }
 
 bool Session::sharedStorage() const { return config_.storage == StorageMode::Local && !tokens_.inMemoryFallback(); }
@@ -618,9 +622,21 @@ void Session::onTabMessage(const std::string& messageJson) {
   const bool carriesTokens = message.string("access_token", &access) && message.string("refresh_token", &refresh) &&
                              isHeaderValue(access);
   if (type == "logout") {
+    // A tab that logged out before it saw this tab's tokens names them by
+    // fingerprint; the tab that wrote them revokes them, exactly once.
+    std::string revoke;
+    const std::string handedOver =
+        message.string("revoke", &revoke) && !ownRefresh_.empty() && fingerprint(ownRefresh_) == revoke
+            ? ownRefresh_
+            : std::string();
     ++joinEpoch_;  // a login of another tab this tab has not joined yet is off
-    if (!active_) return;
-    endSession("remote", false, nullptr);
+    joinFp_.clear();
+    if (active_) endSession("remote", false, nullptr);
+    ownRefresh_.clear();
+    if (!handedOver.empty() && !disposed_) {
+      log(LogLevel::Debug, "[Auth] Telling the backend about another tab's logout");
+      notifyBackend(handedOver, nullptr);
+    }
   } else if (type == "login") {
     std::string user;
     if (!message.object("user", &user)) return;
@@ -628,9 +644,11 @@ void Session::onTabMessage(const std::string& messageJson) {
     if (loginCall_ != 0) settle(loginCall_, code::kSuperseded);
     beginGeneration();
     active_ = false;
+    ownRefresh_.clear();  // the other tab's session replaces this tab's own
     if (carriesTokens && !sharedStorage()) tokens_.store(access, refresh, user);
     std::string fp;
     message.string("fp", &fp);
+    joinFp_ = fp;
     joinRemoteLogin(++joinEpoch_, user, fp, kStoragePolls);
   } else if (type == "refresh") {
     if (!active_) return;
@@ -657,6 +675,7 @@ void Session::joinRemoteLogin(uint64_t epoch, const std::string& user, const std
     return;
   }
   active_ = true;
+  joinFp_.clear();
   rotatedFingerprint_.clear();
   log(LogLevel::Info, "[Auth] Logged in from another tab");
   scheduleProactiveRefresh();
@@ -698,6 +717,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
     if (outcome.response.body.size() <= config_.maxAuthResponseBytes && body.parse(outcome.response.body) &&
         body.string("access_token", &access) && body.string("refresh_token", &refresh) && isHeaderValue(access)) {
       tokens_.rotate(access, refresh);
+      ownRefresh_ = refresh;
       postToTabs("refresh", tokenFields(access, refresh));
       if (sharedStorage() && refreshLockRelease_) {
         // Hold the lock a moment longer so the write reaches the other tabs'
@@ -858,9 +878,11 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
   // The CSRF token fetched for this login belongs to the session it starts.
   const bool carryCsrf = !csrfToken_.empty() && csrfGeneration_ == generation_;
   ++joinEpoch_;  // this tab's own login wins over one it was about to join
+  joinFp_.clear();
   beginGeneration();  // whatever the previous session left in flight ends here
   if (carryCsrf) csrfGeneration_ = generation_;
   tokens_.store(access, refresh, user);
+  ownRefresh_ = refresh;
   active_ = true;
   const std::string carried = tokenFields(access, refresh);
   postToTabs("login", "\"user\":" + user + (carried.empty() ? "" : "," + carried));
@@ -883,7 +905,21 @@ void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback 
   log(LogLevel::Info, why == "user"     ? "[Auth] Logging out"
                       : why == "remote" ? "[Auth] Logged out in another tab"
                                         : "[Auth] Session expired, logging out");
-  const std::string refreshToken = heldRefresh();
+  std::string refreshToken = heldRefresh();
+  // Another tab's login that this tab has not joined yet is a session all the
+  // same: revoke its token when storage already shows it here, else name it
+  // so that the tab that wrote it does (whatever timers a hidden tab runs).
+  std::string handOver;
+  if (refreshToken.empty() && !joinFp_.empty()) {
+    const std::string shown = tokens_.refresh();
+    if (!shown.empty() && fingerprint(shown) == joinFp_) {
+      refreshToken = shown;
+    } else {
+      handOver = joinFp_;
+    }
+  }
+  joinFp_.clear();
+  ownRefresh_.clear();
   active_ = false;
   ++joinEpoch_;
   ++loginSeq_;  // a login still in flight must not resurrect a session
@@ -894,7 +930,11 @@ void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback 
   // here could wipe a session that tab has started since.
   if (why != "remote" || !sharedStorage()) tokens_.clear();
   log(LogLevel::Info, "[Auth] Tokens cleared from " + storageName());
-  if (why != "remote") postToTabs("logout", "\"reason\":\"" + why + "\"");
+  if (why != "remote") {
+    const bool askHolder = notifyBackend && !handOver.empty();
+    postToTabs("logout", "\"reason\":\"" + why + "\"" + (askHolder ? ",\"revoke\":\"" + handOver + "\"" : ""));
+    if (askHolder) log(LogLevel::Debug, "[Auth] The tab that holds the session tells the backend");
+  }
   emit("auth:logout", "\"reason\":\"" + why + "\"");
   if (disposed_) {  // a listener disposed the session
     if (done) done({false});

@@ -218,6 +218,10 @@ class Session {
 
   bool active_ = false;  // a session is held (known in memory, whatever storage says now)
   uint64_t joinEpoch_ = 0;  // moves on with every login/logout, cancelling a join still waiting for storage
+  // The fingerprint of another tab's login this tab has not seen in storage
+  // yet (empty: none), and the refresh token this tab itself last wrote.
+  std::string joinFp_;
+  std::string ownRefresh_;
   uint64_t loginSeq_ = 0;
   uint64_t loginCall_ = 0;
 
