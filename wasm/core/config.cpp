@@ -106,7 +106,8 @@ ConfigResult parseConfig(const std::string& json) {
   if (!readBound(j, "logoutTimeoutMs", 1, 600000, &c.logoutTimeoutMs, &error) ||
       !readBound(j, "requestTimeoutMs", 1, 3600000, &c.requestTimeoutMs, &error) ||
       !readBound(j, "refreshLeewaySec", 0, 86400, &c.refreshLeewaySec, &error) ||
-      !readBound(j, "maxAuthResponseBytes", 1024, 64 * 1024 * 1024, &c.maxAuthResponseBytes, &error)) {
+      !readBound(j, "maxAuthResponseBytes", 1024, 64 * 1024 * 1024, &c.maxAuthResponseBytes, &error) ||
+      !readBound(j, "maxResponseBytes", 1024, 1024 * 1024 * 1024, &c.maxResponseBytes, &error)) {
     return result;
   }
   if (j.present("csrfHeader") != nullptr) {

@@ -21,6 +21,7 @@ struct Config {
   uint32_t requestTimeoutMs = 30000;
   uint32_t refreshLeewaySec = 30;
   uint32_t maxAuthResponseBytes = 1024 * 1024;
+  uint32_t maxResponseBytes = 16 * 1024 * 1024;  // any other answer
   std::string csrfHeader = "X-CSRF-Token";
   std::string loginPath = "/auth/login";
   std::string refreshPath = "/auth/refresh";

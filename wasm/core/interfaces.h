@@ -24,9 +24,12 @@ struct HttpRequest {
   // timer and drops late answers; an XHR timeout would add nothing but, in
   // jsdom, a timer that outlives a failed request.
   uint32_t timeoutMs = 0;
+  // The largest body accepted. A longer one is cut off while it arrives
+  // (TransportError::TooLarge) and never copied into the core's memory.
+  uint32_t maxResponseBytes = 0xFFFFFFFFu;
 };
 
-enum class TransportError { None, Network, Timeout };
+enum class TransportError { None, Network, Timeout, TooLarge };
 
 struct HttpResponse {
   int status = 0;
@@ -42,7 +45,8 @@ class Transport {
   // Starts a request. `done` runs exactly once unless abort() came first; it
   // may run before send() returns (a synchronous failure).
   virtual uint64_t send(const HttpRequest& request, Done done) = 0;
-  // Best effort: after abort(handle), that request's `done` never runs.
+  // Cancels the request (the connection is closed); that request's `done`
+  // never runs.
   virtual void abort(uint64_t handle) = 0;
 };
 

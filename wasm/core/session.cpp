@@ -43,8 +43,16 @@ bool isKnownMethod(const std::string& method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || isUnsafe(method);
 }
 
-const char* transportCode(TransportError error) {
+// An auth answer over its cap is one the core does not understand; an API
+// answer over its cap is the caller's to know about.
+const char* transportCode(TransportError error, bool authAnswer) {
+  if (error == TransportError::TooLarge) return authAnswer ? code::kBadResponse : code::kResponseTooLarge;
   return error == TransportError::Timeout ? code::kTimeout : code::kNetwork;
+}
+
+const char* noticeFailure(TransportError error) {
+  if (error == TransportError::TooLarge) return "response too large";
+  return error == TransportError::Timeout ? "timeout" : "network error";
 }
 
 // The non-empty string member `key` of the JSON object `text`.
@@ -336,6 +344,7 @@ void Session::transmit(uint64_t id) {
   request.body = call.options.body;
   request.hasBody = call.options.hasBody;
   request.timeoutMs = 0;  // the core's own timer is the bound (see interfaces.h)
+  request.maxResponseBytes = call.kind == Kind::User ? config_.maxResponseBytes : config_.maxAuthResponseBytes;
   const uint64_t attempt = ++call.attempt;
   call.inTransport = true;
   Liveness::Watch alive = alive_.watch();
@@ -358,7 +367,7 @@ void Session::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
     return;
   }
   if (response.error != TransportError::None) {
-    settle(id, transportCode(response.error));
+    settle(id, transportCode(response.error, call.kind != Kind::User));
     return;
   }
   if (response.status == 403 && call.sameOrigin && call.unsafe && !call.csrfRetried &&
@@ -400,6 +409,7 @@ void Session::fetchCsrf() {
   request.url = resolveTarget(config_.apiBase, config_.apiOrigin, config_.csrfPath).url;
   addNoCacheHeaders(&request.headers);
   request.timeoutMs = 0;  // the core's own timer is the bound (see interfaces.h)
+  request.maxResponseBytes = config_.maxAuthResponseBytes;
   csrfTimer_ = platform_.scheduler->setTimer(config_.requestTimeoutMs, guarded([this, epoch]() {
     if (epoch != csrfEpoch_ || !csrfFetching_) return;
     csrfTimer_ = 0;
@@ -420,7 +430,7 @@ void Session::onCsrfResponse(uint64_t epoch, const HttpResponse& response) {
   platform_.scheduler->clearTimer(csrfTimer_);
   csrfTimer_ = 0;
   if (response.error != TransportError::None) {
-    failCsrfWaiters(transportCode(response.error));
+    failCsrfWaiters(transportCode(response.error, true));
     return;
   }
   std::string token;
@@ -970,6 +980,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     request.body = refreshBody(refreshToken);
     request.hasBody = true;
     request.timeoutMs = 0;
+    request.maxResponseBytes = config_.maxAuthResponseBytes;
     notices_.find(id)->inTransport = true;  // called only from the CSRF answer, with the notice held
     Liveness::Watch alive = alive_.watch();
     const uint64_t handle = platform_.transport->send(request, [this, alive, id](HttpResponse response) {
@@ -978,7 +989,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
       if (found == nullptr) return;
       found->inTransport = false;
       if (response.error != TransportError::None) {
-        finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
+        finishNotice(id, false, noticeFailure(response.error));
       } else if (response.status < 200 || response.status >= 300) {
         finishNotice(id, false, "HTTP " + decimal(response.status));
       } else {
@@ -994,6 +1005,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
   csrfRequest.url = resolveTarget(config_.apiBase, config_.apiOrigin, config_.csrfPath).url;
   addNoCacheHeaders(&csrfRequest.headers);
   csrfRequest.timeoutMs = 0;
+  csrfRequest.maxResponseBytes = config_.maxAuthResponseBytes;
   notice.inTransport = true;
   Liveness::Watch alive = alive_.watch();
   const uint64_t handle = platform_.transport->send(csrfRequest, [this, alive, id, postLogout](HttpResponse response) {
@@ -1003,7 +1015,7 @@ void Session::notifyBackend(const std::string& refreshToken, LogoutCallback done
     found->inTransport = false;
     std::string csrf;
     if (response.error != TransportError::None) {
-      finishNotice(id, false, response.error == TransportError::Timeout ? "timeout" : "network error");
+      finishNotice(id, false, noticeFailure(response.error));
     } else if (response.status != 200 || !parsedString(response.body, "csrf_token", &csrf) ||
                !isHeaderValue(csrf)) {
       finishNotice(id, false, "CSRF token unavailable (HTTP " + decimal(response.status) + ")");

@@ -44,6 +44,7 @@ inline constexpr const char* kRateLimited = "rate_limited";
 inline constexpr const char* kServerError = "server_error";
 inline constexpr const char* kHttpError = "http_error";
 inline constexpr const char* kSuperseded = "superseded";
+inline constexpr const char* kResponseTooLarge = "response_too_large";
 }  // namespace code
 
 struct RequestOptions {

@@ -1,6 +1,9 @@
-// Transport over emscripten_fetch. Each request owns a heap context that
-// outlives the transport if it must: an XHR cannot be recalled, so an
-// aborted request is only detached and its late answer dropped.
+// Transport over emscripten_fetch. Each request owns a heap context. A
+// request that ends early (timeout, reset, logout, dispose) is really
+// cancelled: its XMLHttpRequest is aborted, so the connection closes and the
+// browser's per-host connection pool is not filled by requests nobody waits
+// for. The body is read from the XHR straight into the response, and only
+// when it is within the request's cap, checked as it arrives.
 #include "fetch_transport.h"
 
 #include <emscripten/emscripten.h>
@@ -24,18 +27,44 @@ EM_JS(void, cs_fetch_trim, (), {
   while (xhrs.length > 0 && xhrs[xhrs.length - 1] === undefined) xhrs.length--;
 });
 
-// emscripten_fetch gives every XHR progress and readystatechange handlers
-// that only mirror its state into the fetch struct, for callbacks this
-// transport never sets; each one costs an event dispatch into the wasm glue
-// per state change. Once a request is under way they are taken off again.
-EM_JS(void, cs_fetch_lean, (const void* fetch), {
-  var xhrs = typeof Fetch === "object" && Fetch ? Fetch.xhrs : null;
-  if (!Array.isArray(xhrs)) return;
-  var xhr = xhrs[HEAPU32[fetch >> 2] - 1];
-  if (xhr) {
-    xhr.onprogress = null;
-    xhr.onreadystatechange = null;
-  }
+// The XMLHttpRequest behind a fetch (its id is the struct's first field).
+// Emscripten 3.1.6's emscripten_fetch_close() only forgets the XHR, without
+// aborting it, and offers no cap on a body, so these helpers reach it
+// through Fetch.xhrs.
+EM_JS(void, cs_fetch_abort, (const void* fetch), {
+  var xhr = Fetch.xhrs[HEAPU32[fetch >> 2] - 1];
+  if (!xhr) return;
+  xhr.onload = xhr.onerror = xhr.ontimeout = xhr.onprogress = xhr.onreadystatechange = null;
+  xhr.abort();
+});
+
+// emscripten_fetch's own progress and readystatechange handlers only mirror
+// the XHR's state into the fetch struct, for callbacks this transport never
+// sets. They are replaced by a watch on the body's size: over `cap` bytes
+// (by Content-Length, then by what has arrived) the XHR is aborted at once
+// and the request ends as too large, before the body grows any further.
+EM_JS(void, cs_fetch_watch, (const void* fetch, double cap), {
+  var xhr = Fetch.xhrs[HEAPU32[fetch >> 2] - 1];
+  if (!xhr) return;
+  var over = function(bytes) {
+    if (!(bytes > cap)) return;
+    xhr.onload = xhr.onerror = xhr.ontimeout = xhr.onprogress = xhr.onreadystatechange = null;
+    xhr.abort();
+    _cs_fetch_too_large(fetch);
+  };
+  xhr.onreadystatechange = function() {
+    if (xhr.readyState === 2) over(Number(xhr.getResponseHeader("content-length")));
+  };
+  xhr.onprogress = function(e) { over(e.loaded); };
+});
+
+// The size of the XHR's body, and, with `dst`, a copy of it there.
+EM_JS(double, cs_fetch_body, (const void* fetch, char* dst), {
+  var xhr = Fetch.xhrs[HEAPU32[fetch >> 2] - 1];
+  var body = xhr && xhr.response;
+  if (!body) return 0;
+  if (dst) HEAPU8.set(new Uint8Array(body), dst);
+  return body.byteLength;
 });
 
 // Starts a request on a microtask rather than inside the caller's call, and
@@ -67,6 +96,8 @@ EM_JS(void, cs_fetch_later, (void* ctx, const char* url), {
 struct FetchTransport::Context {
   FetchTransport* owner = nullptr;  // null once aborted or once the transport is gone
   uint64_t handle = 0;
+  emscripten_fetch_t* fetch = nullptr;  // once started
+  uint32_t maxBytes = 0;
   Transport::Done done;
   bool finished = false;
   HttpRequest request;  // a copy: emscripten_fetch reads it when the request starts
@@ -76,22 +107,32 @@ struct FetchTransport::Context {
 
 namespace {
 
-void onFetchDone(emscripten_fetch_t* fetch) {
+// Ends a started request: reads its answer (unless `forced` says how it
+// ended), closes the fetch and hands the answer to its owner, if any.
+void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
   auto* ctx = static_cast<FetchTransport::Context*>(fetch->userData);
   if (ctx->finished) return;  // re-entered from emscripten_fetch_close below
   ctx->finished = true;
   HttpResponse response;
-  response.status = fetch->status;
-  if (response.status == 0) response.error = TransportError::Network;
-  if (fetch->data != nullptr && fetch->numBytes > 0) {
-    response.body.assign(fetch->data, static_cast<std::size_t>(fetch->numBytes));
+  response.error = forced;
+  response.status = forced == TransportError::None ? fetch->status : 0;
+  if (forced == TransportError::None && response.status == 0) response.error = TransportError::Network;
+  const double length = forced == TransportError::None ? cs_fetch_body(fetch, nullptr) : 0;
+  if (length > ctx->maxBytes) {
+    // Arrived whole before any progress event could stop it: dropped here.
+    response.error = TransportError::TooLarge;
+    response.status = 0;
+  } else if (length > 0) {
+    response.body.resize(static_cast<std::size_t>(length));
+    cs_fetch_body(fetch, &response.body[0]);
   }
   // One getAllResponseHeaders() call when the headers fit the stack buffer
   // (the usual case); the length query and a second call only when not.
   // Nothing is written (0 is returned) before the headers have arrived.
   char small[1024];
   small[0] = '\0';
-  const std::size_t copied = emscripten_fetch_get_response_headers(fetch, small, sizeof(small));
+  const std::size_t copied =
+      response.error == TransportError::None ? emscripten_fetch_get_response_headers(fetch, small, sizeof(small)) : 0;
   if (copied == 0) {
     // no response headers (the request failed before any arrived)
   } else if (copied < sizeof(small)) {
@@ -113,13 +154,33 @@ void onFetchDone(emscripten_fetch_t* fetch) {
   if (done) done(std::move(response));
 }
 
+void onFetchDone(emscripten_fetch_t* fetch) { finishFetch(fetch, TransportError::None); }
+
+// Cancels a started request: the XHR is aborted (its handlers never run)
+// and the fetch closed; `done`, already detached, is not called.
+void cancelFetch(FetchTransport::Context* ctx) {
+  ctx->owner = nullptr;
+  ctx->done = nullptr;
+  cs_fetch_abort(ctx->fetch);
+  finishFetch(ctx->fetch, TransportError::Network);
+}
+
 }  // namespace
+
+// From cs_fetch_watch: the body outgrew its cap and the XHR was aborted.
+extern "C" EMSCRIPTEN_KEEPALIVE void cs_fetch_too_large(void* fetch) {
+  finishFetch(static_cast<emscripten_fetch_t*>(fetch), TransportError::TooLarge);
+}
 
 FetchTransport::~FetchTransport() {
   while (void* entry = inFlight_.takeLast()) {
     auto* ctx = static_cast<Context*>(entry);
-    ctx->owner = nullptr;
-    ctx->done = nullptr;
+    if (ctx->fetch != nullptr) {
+      cancelFetch(ctx);
+    } else {  // not started yet: cs_fetch_prepare drops it
+      ctx->owner = nullptr;
+      ctx->done = nullptr;
+    }
   }
 }
 
@@ -128,6 +189,7 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
   ctx->owner = this;
   ctx->handle = nextHandle_++;
   ctx->done = std::move(done);
+  ctx->maxBytes = request.maxResponseBytes;
   ctx->request = request;
   const Headers& headers = ctx->request.headers;
   ctx->headerPtrs.reset(new const char*[headers.size() * 2 + 1]);
@@ -143,7 +205,8 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
   emscripten_fetch_attr_init(&attr);
   std::strncpy(attr.requestMethod, ctx->request.method.c_str(), sizeof(attr.requestMethod) - 1);
   // REPLACE skips the IndexedDB cache: a session response is never cached.
-  attr.attributes = EMSCRIPTEN_FETCH_LOAD_TO_MEMORY | EMSCRIPTEN_FETCH_REPLACE;
+  // No LOAD_TO_MEMORY: finishFetch copies the body itself, within the cap.
+  attr.attributes = EMSCRIPTEN_FETCH_REPLACE;
   attr.onsuccess = onFetchDone;
   attr.onerror = onFetchDone;
   attr.userData = ctx;
@@ -160,7 +223,11 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
 void FetchTransport::started(uint64_t handle, void* fetch) {
   if (fetch != nullptr) {
     // Still in flight (not answered synchronously): its struct is alive.
-    if (inFlight_.find(handle) != nullptr) cs_fetch_lean(fetch);
+    auto* ctx = static_cast<Context*>(inFlight_.find(handle));
+    if (ctx != nullptr) {
+      ctx->fetch = static_cast<emscripten_fetch_t*>(fetch);
+      cs_fetch_watch(fetch, ctx->maxBytes);
+    }
     return;
   }
   // Never started (no callback will come): report a network failure now.
@@ -176,8 +243,12 @@ void FetchTransport::started(uint64_t handle, void* fetch) {
 void FetchTransport::abort(uint64_t handle) {
   auto* ctx = static_cast<Context*>(inFlight_.take(handle));
   if (ctx == nullptr) return;
-  ctx->owner = nullptr;
-  ctx->done = nullptr;
+  if (ctx->fetch != nullptr) {
+    cancelFetch(ctx);
+  } else {  // not started yet: cs_fetch_prepare drops it
+    ctx->owner = nullptr;
+    ctx->done = nullptr;
+  }
 }
 
 }  // namespace cleanslate

@@ -4,6 +4,7 @@
 // test hooks (request log, counters, injected faults).
 import http from 'node:http';
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { openStore } from './db.mjs';
 import {
@@ -19,7 +20,8 @@ const DRAIN_LIMIT = 1024 * 1024;
 const CSRF_TTL_SEC = 2 * 60 * 60;
 const REQUEST_LOG_CAP = 5000;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const FAULT_MODES = new Set(['hang', 'drop', 'delay', 'status']);
+const FAULT_MODES = new Set(['hang', 'drop', 'delay', 'status', 'flood']);
+const FLOOD_CHUNK = Buffer.alloc(64 * 1024, 0x20);
 const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-CSRF-Token, Cache-Control, Pragma, Expires';
 const DEFAULT_RATE_LIMIT = { perAccount: 10, perAddress: 50, windowSec: 300 };
 const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,6 +148,9 @@ function normaliseFault(spec) {
     body: spec.body === undefined ? { detail: 'Injected fault' } : spec.body,
     headers: spec.headers || {},
     times: Number.isNaN(times) ? Infinity : times,
+    // flood: a 200 JSON answer of `bytes` bytes (spaces after a `{`), with or without Content-Length.
+    bytes: Math.max(0, Number(spec.bytes) || 0),
+    contentLength: spec.contentLength !== false,
   };
 }
 
@@ -195,6 +200,9 @@ export async function startServer({
   const requests = [];
   const faults = new Map();
   const sockets = new Set();
+  // Test hooks: 'hang-open' when the 'hang' fault holds a request and
+  // 'hang-closed' when the client closes it; 'flood-end' ({ sent, bytes }) when a 'flood' answer stops.
+  const events = new EventEmitter();
   const timers = new Set();
   let closed = false;
   let closing = null;
@@ -428,7 +436,29 @@ export async function startServer({
     if (f.times <= 0) faults.delete(key);
     switch (f.mode) {
       case 'hang':
-        return true; // never answered; close() destroys the socket
+        // Never answered; close() destroys the socket. The client giving up
+        // on it closes the connection, which tests wait for.
+        res.on('close', () => events.emit('hang-closed', { method: req.method, url: req.url }));
+        events.emit('hang-open', { method: req.method, url: req.url });
+        return true;
+      case 'flood': {
+        const headers = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+        if (f.contentLength) headers['Content-Length'] = f.bytes;
+        res.writeHead(200, headers);
+        let sent = 0;
+        res.on('close', () => events.emit('flood-end', { sent, bytes: f.bytes }));
+        const pump = () => {
+          while (sent < f.bytes && !res.destroyed) {
+            const chunk = sent === 0 ? Buffer.concat([Buffer.from('{'), FLOOD_CHUNK.subarray(1)]) : FLOOD_CHUNK;
+            const part = chunk.subarray(0, Math.min(chunk.length, f.bytes - sent));
+            sent += part.length;
+            if (!res.write(part)) return res.once('drain', pump);
+          }
+          if (!res.destroyed) res.end();
+        };
+        pump();
+        return true;
+      }
       case 'drop':
         // A few bytes of a status line, then a reset: browsers retry a
         // request whose reused connection closed before any byte arrived,
@@ -579,6 +609,7 @@ export async function startServer({
     port: boundPort,
     stats,
     requests,
+    events,
     fault(routeKey, spec) {
       faults.set(parseRouteKey(routeKey), normaliseFault(spec));
     },

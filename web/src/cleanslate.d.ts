@@ -16,6 +16,8 @@ export interface SessionOptions {
   refreshLeewaySec?: number;
   /** Largest auth-endpoint response accepted, in bytes (default 1 MiB). */
   maxAuthResponseBytes?: number;
+  /** Largest answer to any other request, in bytes (default 16 MiB); a longer one rejects `response_too_large`. */
+  maxResponseBytes?: number;
   csrfHeader?: string;
   endpoints?: { login?: string; refresh?: string; logout?: string; csrf?: string };
 }
@@ -46,7 +48,8 @@ export interface ApiResponse<T = unknown> {
 
 export interface RequestOptions {
   body?: unknown;
-  headers?: Record<string, string>;
+  /** A plain object, a `Headers`, or an array of [name, value] pairs. */
+  headers?: Record<string, string> | Headers | ReadonlyArray<readonly [string, string]>;
 }
 
 export type SessionErrorCode =
@@ -55,6 +58,7 @@ export type SessionErrorCode =
   | 'session_changed'
   | 'session_expired'
   | 'bad_response'
+  | 'response_too_large'
   | 'csrf_unavailable'
   | 'disposed'
   | 'invalid_argument'

@@ -9,6 +9,7 @@ const MESSAGES = {
   session_changed: 'The session changed while the request was in flight',
   session_expired: 'The session expired: the refresh token was refused',
   bad_response: 'The server response was not understood',
+  response_too_large: 'The response was larger than maxResponseBytes',
   csrf_unavailable: 'No CSRF token could be obtained',
   disposed: 'The session was disposed',
   invalid_argument: 'Invalid argument',
@@ -106,7 +107,8 @@ function resolveApiBase(apiBase) {
 // has its values joined with ", ". Scans with indexOf: this runs once per
 // response.
 function parseHeaders(raw) {
-  const headers = {};
+  // No prototype: a header named `constructor` or `__proto__` is just a header.
+  const headers = Object.create(null);
   const length = raw.length;
   let start = 0;
   while (start < length) {
@@ -135,13 +137,29 @@ function parseData(body, contentType) {
   return body;
 }
 
+// The caller's headers as a JSON object for the core. Takes what fetch()
+// takes: a Headers object, an array of [name, value] pairs, or a plain
+// object; anything else throws (and the request rejects invalid_argument).
 function headersToJson(headers) {
   if (headers == null) return '';
-  const plain = {};
-  const entries = typeof headers.entries === 'function' && !Array.isArray(headers) ? headers.entries() : Object.entries(headers);
+  let entries;
+  if (typeof Headers === 'function' && headers instanceof Headers) {
+    entries = headers.entries();
+  } else if (Array.isArray(headers)) {
+    entries = headers.map((pair) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('each header must be a [name, value] pair');
+      return pair;
+    });
+  } else if (typeof headers === 'object' && (Object.getPrototypeOf(headers) === Object.prototype || Object.getPrototypeOf(headers) === null)) {
+    entries = Object.entries(headers);
+  } else {
+    throw new TypeError('headers must be a Headers object, an array of pairs or a plain object');
+  }
+  const plain = Object.create(null);
   for (const [name, value] of entries) {
     if (value === undefined || value === null) continue;
-    plain[name] = String(value);
+    if (typeof name !== 'string') throw new TypeError('header names must be strings');
+    plain[name] = name in plain ? `${plain[name]}, ${value}` : String(value);
   }
   return JSON.stringify(plain);
 }
@@ -150,6 +168,10 @@ class Session {
   #core;
   #handle;
   #disposed = false;
+  // The last user read, kept while the core reports the same JSON, so that
+  // session.user is one object until the user changes.
+  #userJson = 'null';
+  #user = null;
 
   constructor(core, handle) {
     this.#core = core;
@@ -158,11 +180,16 @@ class Session {
 
   get user() {
     if (this.#disposed) return null;
-    try {
-      return JSON.parse(this.#core._user(this.#handle));
-    } catch {
-      return null;
+    const json = this.#core._user(this.#handle);
+    if (json !== this.#userJson) {
+      this.#userJson = json;
+      try {
+        this.#user = JSON.parse(json);
+      } catch {
+        this.#user = null;
+      }
     }
+    return this.#user;
   }
 
   isAuthenticated() {
@@ -220,8 +247,8 @@ class Session {
     let headersJson;
     try {
       headersJson = headersToJson(headers);
-    } catch {
-      return Promise.reject(new SessionError('invalid_argument', 'headers must be an object of strings'));
+    } catch (error) {
+      return Promise.reject(new SessionError('invalid_argument', error.message));
     }
     return new Promise((resolve, reject) => {
       this.#core._request(this.#handle, method, path, text, hasBody, contentType, headersJson,
