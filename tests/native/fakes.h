@@ -125,7 +125,10 @@ class FakeEvents final : public EventSink {
 
 class FakeScheduler final : public Scheduler {
  public:
-  double nowMs() override { return now; }
+  // The wall clock is `now` plus `skewMs` (a client clock that is off); the
+  // monotonic clock and the timers run on `now`.
+  double nowMs() override { return now + skewMs; }
+  double monotonicMs() override { return now; }
   uint64_t setTimer(double delayMs, Task task) override {
     const uint64_t id = next_++;
     timers[id] = {now + std::max(0.0, delayMs), std::move(task)};
@@ -163,6 +166,7 @@ class FakeScheduler final : public Scheduler {
   }
 
   double now = 1.7e12;
+  double skewMs = 0;
   std::map<uint64_t, std::pair<double, Task>> timers;
 
  private:

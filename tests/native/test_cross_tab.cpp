@@ -382,3 +382,21 @@ TEST_CASE("a logout naming a token no tab wrote revokes nothing") {
   CHECK(revoked(browser).empty());
   CHECK(one.transport.pending.empty());
 }
+
+TEST_CASE("with the clock 20 minutes ahead, a joining tab schedules from the time left the login's tab measured") {
+  Browser browser;
+  browser.scheduler.skewMs = 20 * 60 * 1000.0;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  const auto nowSec = static_cast<long long>(browser.scheduler.now / 1000);
+  const std::string access = makeJwt(R"({"sub":"1","iat":)" + std::to_string(nowSec) + R"(,"exp":)" + std::to_string(nowSec + 900) + "}");
+  one.session->login("a@test.com", "pw", [](const LoginOutcome& o) { REQUIRE(o.success); });
+  REQUIRE(one.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c"})"));
+  REQUIRE(one.transport.replyToLast("/auth/login", 200,
+                                    R"({"access_token":")" + access + R"(","refresh_token":"ref","expires_in":900,"user":{"id":1}})"));
+  CHECK(one.channel->posted.back().find("\"ttl\":900000") != std::string::npos);
+  browser.bus.deliverAll();
+  REQUIRE(two.session->isAuthenticated());
+  browser.scheduler.advance(10000);
+  CHECK(one.transport.count("/auth/refresh") + two.transport.count("/auth/refresh") == 0);
+}

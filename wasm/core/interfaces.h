@@ -74,6 +74,9 @@ class Scheduler {
   using Task = Callback<void()>;
   virtual ~Scheduler() = default;
   virtual double nowMs() = 0;  // milliseconds since the epoch, like Date.now()
+  // Milliseconds on a clock that only moves forward, like performance.now():
+  // durations are measured on it, whatever the wall clock says or does.
+  virtual double monotonicMs() { return nowMs(); }
   virtual uint64_t setTimer(double delayMs, Task task) = 0;
   virtual void clearTimer(uint64_t id) = 0;
 };

@@ -40,7 +40,20 @@ std::optional<std::string> base64UrlDecode(const std::string& in) {
   return out;
 }
 
-std::optional<double> jwtExpiry(const std::string& token) {
+namespace {
+
+// A finite NumericDate claim within [1, 1e11], or nothing.
+std::optional<double> timeClaim(const JsonObject& claims, const char* name) {
+  const JsonMember* it = claims.find(name);
+  if (it == nullptr || it->kind != JsonKind::Number) return std::nullopt;
+  const double value = it->number;
+  if (!std::isfinite(value) || value < 1 || value > 1e11) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+std::optional<JwtTimes> jwtTimes(const std::string& token) {
   if (token.size() > kMaxTokenBytes) return std::nullopt;
   const auto first = token.find('.');
   if (first == std::string::npos) return std::nullopt;
@@ -50,11 +63,14 @@ std::optional<double> jwtExpiry(const std::string& token) {
   if (!payload) return std::nullopt;
   JsonObject claims;
   if (!claims.parse(*payload)) return std::nullopt;
-  const JsonMember* it = claims.find("exp");
-  if (it == nullptr || it->kind != JsonKind::Number) return std::nullopt;
-  const double exp = it->number;
-  if (!std::isfinite(exp) || exp < 1 || exp > 1e11) return std::nullopt;
-  return exp;
+  const auto exp = timeClaim(claims, "exp");
+  if (!exp) return std::nullopt;
+  return JwtTimes{*exp, timeClaim(claims, "iat")};
+}
+
+std::optional<double> jwtExpiry(const std::string& token) {
+  const auto times = jwtTimes(token);
+  return times ? std::optional<double>(times->exp) : std::nullopt;
 }
 
 }  // namespace cleanslate

@@ -15,4 +15,11 @@ std::optional<std::string> base64UrlDecode(const std::string& in);
 // outside [1, 1e11] (absurd values are treated as absent).
 std::optional<double> jwtExpiry(const std::string& token);
 
+struct JwtTimes {
+  double exp;                 // seconds since the epoch, by the issuer's clock
+  std::optional<double> iat;  // the same, when the token says when it was issued
+};
+// `exp` and `iat` together (same rules as jwtExpiry; an odd `iat` is absent).
+std::optional<JwtTimes> jwtTimes(const std::string& token);
+
 }  // namespace cleanslate

@@ -14,7 +14,6 @@ namespace cleanslate {
 namespace {
 
 constexpr double kMaxTimerMs = 24.0 * 24 * 3600 * 1000;  // below setTimeout's 2^31-1 ms limit
-constexpr double kMinProactiveDelayMs = 1000;
 constexpr double kMaxProactiveBackoffMs = 60000;
 constexpr double kFirstProactiveRetryMs = 5000;  // after a failed refresh, then doubling
 constexpr std::size_t kMaxDetailChars = 200;
@@ -88,6 +87,25 @@ std::string fingerprint(const std::string& token) {
   std::string out(16, '0');
   for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = digits[hash & 15];
   return out;
+}
+
+// The finite number member `key` of a JSON object.
+std::optional<double> numberMember(const JsonObject& object, const char* key) {
+  const JsonMember* it = object.find(key);
+  if (it == nullptr || it->kind != JsonKind::Number || !std::isfinite(it->number)) return std::nullopt;
+  return it->number;
+}
+
+// How long tokens just received live: the answer's `expires_in`, else the
+// access token's `exp - iat`. Both are durations, so a client clock that is
+// off does not matter.
+std::optional<double> receivedLifetimeSec(const JsonObject& body, const std::string& access) {
+  if (const auto expiresIn = numberMember(body, "expires_in")) {
+    if (*expiresIn > 0) return expiresIn;
+  }
+  const auto times = jwtTimes(access);
+  if (times && times->iat && times->exp > *times->iat) return times->exp - *times->iat;
+  return std::nullopt;
 }
 
 constexpr double kStoragePollMs = 20;
@@ -604,7 +622,13 @@ std::string Session::tokenFields(const std::string& access, const std::string& r
   // and a tab that logs out before it has seen them names the session with
   // it. Tokens cross only a channel that does not pass through storage, and
   // only when storage is not shared.
-  std::string fields = "\"fp\":\"" + fingerprint(refresh) + "\"";
+  const std::string fp = fingerprint(refresh);
+  std::string fields = "\"fp\":\"" + fp + "\"";
+  // How long they have left, so the other tabs schedule their refresh from
+  // this tab's measurement rather than from `exp` and their own clock.
+  if (const auto left = schedule_.remainingMs(fp, platform_.scheduler->monotonicMs())) {
+    fields += ",\"ttl\":" + decimal(static_cast<long long>(std::max(0.0, *left)));
+  }
   if (!sharedStorage() && platform_.channel != nullptr && platform_.channel->mayCarrySecrets()) {
     fields += ",\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
   }
@@ -659,12 +683,17 @@ void Session::onTabMessage(const std::string& messageJson) {
     std::string fp;
     message.string("fp", &fp);
     joinFp_ = fp;
+    schedule_.clear();
+    if (const auto ttl = numberMember(message, "ttl")) schedule_.adopted(fp, platform_.scheduler->monotonicMs(), *ttl);
     joinRemoteLogin(++joinEpoch_, user, fp, kStoragePolls);
   } else if (type == "refresh") {
     if (!active_) return;
     if (carriesTokens && !sharedStorage()) tokens_.rotate(access, refresh);
     std::string fp;
-    if (sharedStorage() && message.string("fp", &fp)) rotatedFingerprint_ = fp;
+    if (message.string("fp", &fp)) {
+      if (sharedStorage()) rotatedFingerprint_ = fp;
+      if (const auto ttl = numberMember(message, "ttl")) schedule_.adopted(fp, platform_.scheduler->monotonicMs(), *ttl);
+    }
     if (!refreshInFlight_) scheduleProactiveRefresh();
   }
 }
@@ -728,6 +757,7 @@ void Session::onRefreshDone(uint64_t generation, const RequestOutcome& outcome) 
         body.string("access_token", &access) && body.string("refresh_token", &refresh) && isHeaderValue(access)) {
       tokens_.rotate(access, refresh);
       ownRefresh_ = refresh;
+      schedule_.received(fingerprint(refresh), platform_.scheduler->monotonicMs(), receivedLifetimeSec(body, access));
       postToTabs("refresh", tokenFields(access, refresh));
       if (sharedStorage() && refreshLockRelease_) {
         // Hold the lock a moment longer so the write reaches the other tabs'
@@ -786,22 +816,19 @@ void Session::scheduleProactiveRefresh() {
   cancelProactiveRefresh();
   if (disposed_) return;
   const std::string access = heldAccess();
-  if (access.empty() || heldRefresh().empty()) return;
+  const std::string refresh = heldRefresh();
+  if (access.empty() || refresh.empty()) return;
+  const std::string fp = fingerprint(refresh);
   const auto exp = jwtExpiry(access);
-  if (!exp) return;  // opaque token: reactive refresh only
-  const double remaining = *exp * 1000.0 - platform_.scheduler->nowMs();
-  double delay = remaining - config_.refreshLeewaySec * 1000.0;
-  // A token that lives shorter than the leeway is refreshed halfway through,
-  // never in a tight loop.
-  delay = std::max(delay, remaining / 2);
-  delay = std::max(delay, kMinProactiveDelayMs);
-  const bool due = delay <= kMaxTimerMs;
-  proactiveTimer_ = platform_.scheduler->setTimer(std::min(delay, kMaxTimerMs), guarded([this, due]() {
+  const auto delay =
+      schedule_.delayMs(fp, platform_.scheduler->monotonicMs(), platform_.scheduler->nowMs(),
+                        exp ? std::optional<double>(*exp * 1000.0) : std::nullopt, config_.refreshLeewaySec * 1000.0);
+  if (!delay) return;  // opaque, or no way to tell: reactive refresh only
+  const bool due = *delay <= kMaxTimerMs;
+  proactiveTimer_ = platform_.scheduler->setTimer(std::min(*delay, kMaxTimerMs), guarded([this, due, fp]() {
     proactiveTimer_ = 0;
-    const auto currentExp = jwtExpiry(heldAccess());
-    const bool stillFresh =
-        currentExp && *currentExp * 1000.0 - platform_.scheduler->nowMs() > config_.refreshLeewaySec * 1000.0 + kMinProactiveDelayMs;
-    if (due && !stillFresh) {
+    // Tokens another tab rotated meanwhile get their own schedule.
+    if (due && fingerprint(heldRefresh()) == fp) {
       startRefresh(heldAccess());
     } else {
       scheduleProactiveRefresh();
@@ -893,6 +920,7 @@ void Session::onLoginDone(uint64_t seq, const RequestOutcome& outcome, const Log
   if (carryCsrf) csrfGeneration_ = generation_;
   tokens_.store(access, refresh, user);
   ownRefresh_ = refresh;
+  schedule_.received(fingerprint(refresh), platform_.scheduler->monotonicMs(), receivedLifetimeSec(body, access));
   active_ = true;
   const std::string carried = tokenFields(access, refresh);
   postToTabs("login", "\"user\":" + user + (carried.empty() ? "" : "," + carried));
@@ -930,6 +958,7 @@ void Session::endSession(const char* reason, bool notifyBackend, LogoutCallback 
   }
   joinFp_.clear();
   ownRefresh_.clear();
+  schedule_.clear();
   active_ = false;
   ++joinEpoch_;
   ++loginSeq_;  // a login still in flight must not resurrect a session

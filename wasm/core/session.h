@@ -15,6 +15,7 @@
 #include "id_table.h"
 #include "interfaces.h"
 #include "liveness.h"
+#include "refresh_schedule.h"
 #include "token_store.h"
 
 namespace cleanslate {
@@ -215,6 +216,7 @@ class Session {
   uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;  // announced by another tab, not yet seen in storage
   std::vector<RefreshWaiter> refreshWaiters_;
   uint64_t proactiveTimer_ = 0;
+  RefreshSchedule schedule_;
   double proactiveBackoffMs_ = 0;
 
   bool active_ = false;  // a session is held (known in memory, whatever storage says now)

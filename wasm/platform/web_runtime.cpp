@@ -144,6 +144,7 @@ BrowserScheduler::~BrowserScheduler() {
 }
 
 double BrowserScheduler::nowMs() { return cs_now(); }
+double BrowserScheduler::monotonicMs() { return cs_monotonic_now(); }
 
 uint64_t BrowserScheduler::setTimer(double delayMs, Task task) {
   const uint64_t id = nextTimerId_++;

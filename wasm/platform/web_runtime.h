@@ -46,6 +46,7 @@ class BrowserScheduler final : public Scheduler {
   BrowserScheduler& operator=(const BrowserScheduler&) = delete;
 
   double nowMs() override;
+  double monotonicMs() override;
   uint64_t setTimer(double delayMs, Task task) override;
   void clearTimer(uint64_t id) override;
 
