@@ -39,14 +39,15 @@ async function withClientClock(skewMs, body) {
 
 /**
  * Awaits `promise` while moving the mocked clock on in 10 ms steps, for work
- * that waits on a timer of its own (the cross-tab lease's retry, say); at most
- * 30 s of mocked time.
+ * that waits on a timer of its own (the cross-tab lease's retry, say), at most
+ * 30 s of mocked time. Sessions here have a request timeout of an hour, so
+ * the clock moving on while an answer is on its way times nothing out.
  */
 async function settled(promise) {
   let done = false;
   promise.then(() => { done = true; }, () => { done = true; });
-  for (let waited = 0; !done && waited < 30_000; waited += 10) {
-    await new Promise((resolve) => setImmediate(resolve));
+  for (let moved = 0; !done && moved < 30_000; moved += 10) {
+    for (let turn = 0; turn < 20 && !done; turn += 1) await new Promise((resolve) => setImmediate(resolve));
     if (!done) mock.timers.tick(10);
   }
   return promise;
@@ -59,7 +60,9 @@ for (const skewMs of [20 * MINUTE, -20 * MINUTE]) {
     globalThis.XMLHttpRequest = NodeXMLHttpRequest;
     try {
       await withClientClock(skewMs, async () => {
-        const session = await createSession({ apiBase: backend.apiBase, logLevel: 'silent', refreshLeewaySec: 30 });
+        const session = await createSession({
+          apiBase: backend.apiBase, logLevel: 'silent', refreshLeewaySec: 30, requestTimeoutMs: 3_600_000,
+        });
         const login = await settled(session.login('userA@test.com', 'password'));
         assert.equal(login.success, true, 'login');
         const before = (await backend.stats()).refresh;
