@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every suite: lint, native (ctest + doctest), Node (node --test + jsdom
-# against the reference backend), browser (playwright-core + Chromium),
-# fuzzing, and the native suite under ASan + UBSan. Assumes scripts/build.sh
-# has run (npm test does both). Ends with one line counting every test.
+# against the reference backend), browser (playwright-core + Chromium), the
+# packed package in bundler, Node and TypeScript consumers, fuzzing, and the
+# native suite under ASan + UBSan. Assumes scripts/build.sh has run (npm test
+# does both). Ends with one line counting every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log="$(mktemp)"
@@ -20,6 +21,9 @@ node --test tests/node/*.test.mjs 2>&1 | tee -a "$log"
 
 echo "== browser (node --test + Chromium)"
 node --test tests/browser/*.test.mjs 2>&1 | tee -a "$log"
+
+echo "== consumers (npm pack of a fresh copy; Vite, webpack, esbuild, Rollup apps in Chromium; Node; tsc)"
+node --test tests/consumers/*.test.mjs 2>&1 | tee -a "$log"
 
 echo "== fuzz (libFuzzer, 30 s per target, then the kept regressions)"
 bash scripts/fuzz.sh 30

@@ -709,6 +709,40 @@ test('static files: MIME types, cache headers, no path traversal', async () => {
   }
 });
 
+test('staticDirs: extra directories on the API origin, longest prefix first, no path traversal', async () => {
+  const root = fs.mkdtempSync(path.join(tmpDir, 'static-dirs-'));
+  const app = path.join(root, 'app');
+  const nested = path.join(root, 'nested');
+  fs.mkdirSync(path.join(app, 'assets'), { recursive: true });
+  fs.mkdirSync(nested);
+  fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html><title>app</title>');
+  fs.writeFileSync(path.join(app, 'assets', 'x.wasm'), Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
+  fs.writeFileSync(path.join(nested, 'n.txt'), 'nested');
+  fs.writeFileSync(path.join(root, 'secret.txt'), 'TOP-SECRET');
+
+  await assert.rejects(startServer({ dbPath: freshDbPath(), staticDirs: { app } }), TypeError);
+  await assert.rejects(startServer({ dbPath: freshDbPath(), staticDirs: { '/app': 42 } }), TypeError);
+  const srv = await startServer({ dbPath: freshDbPath(), staticDirs: { '/': app, '/deep/er/': nested } });
+  try {
+    for (const [p, status, type] of [
+      ['/', 200, 'text/html'], ['/index.html', 200, 'text/html'], ['/assets/x.wasm', 200, 'application/wasm'],
+      ['/deep/er/n.txt', 200, 'text/plain'], ['/deep/n.txt', 404], ['/dist/cleanslate.mjs', 404],
+    ]) {
+      const r = await fetch(srv.url + p);
+      assert.equal(r.status, status, p);
+      if (type) assert.equal(r.headers.get('content-type').split(';')[0], type, p);
+    }
+    assert.equal((await call(srv, 'GET', '/auth/csrf')).status, 200, 'the API is not shadowed by a / mount');
+    for (const target of ['/../secret.txt', '/%2e%2e/secret.txt', '/deep/er/../../../secret.txt', '/deep/er/..%2f..%2fsecret.txt']) {
+      const r = await rawRequest(srv.port, 'GET', target);
+      assert.notEqual(r.status, 200, target);
+      assert.ok(!r.body.toString().includes('TOP-SECRET'), target);
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
 test('a port already in use makes startServer reject', async () => {
   const srv = await startServer({ dbPath: freshDbPath() });
   try {

@@ -11,7 +11,7 @@ import {
   hashPassword, verifyPassword, signJwt, verifyJwt, issueCsrfToken, verifyCsrfToken,
   randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
 } from './tokens.mjs';
-import { serveStatic } from './static.mjs';
+import { serveStatic, staticMounts } from './static.mjs';
 
 const API_PREFIX = '/api/v1';
 const BODY_LIMIT = 64 * 1024;
@@ -167,6 +167,9 @@ function parseRouteKey(routeKey) {
 // ~50 ms per hash). Lower it only in tests and benchmarks, never for a real
 // deployment: main.mjs does not expose it. Stored hashes carry their own N,
 // so a database seeded at one cost keeps working under any other.
+// staticDirs ({ '/': dir } or { '/app': dir }) serves more directories beside
+// the demo and web/dist, on the API's origin; the longest matching prefix wins
+// and a '/' mount takes every path outside /api/v1.
 export async function startServer({
   port = 0,
   dbPath,
@@ -175,6 +178,7 @@ export async function startServer({
   jwtSecret,
   controls = false,
   staticRoot = DEFAULT_STATIC_ROOT,
+  staticDirs = {},
   corsOrigins = [],
   loginRateLimit = DEFAULT_RATE_LIMIT,
   log = false,
@@ -184,6 +188,7 @@ export async function startServer({
     throw new TypeError('startServer: dbPath is required');
   }
   checkScryptN(scryptN, 'startServer: scryptN');
+  const mounts = staticMounts(staticDirs);
   const rateLimit = { ...DEFAULT_RATE_LIMIT, ...(loginRateLimit || {}) };
   const windowMs = Math.max(1, Number(rateLimit.windowSec) || DEFAULT_RATE_LIMIT.windowSec) * 1000;
   const accountLimiter = new SlidingWindowLimiter(rateLimit.perAccount, windowMs);
@@ -558,7 +563,7 @@ export async function startServer({
       } else if (req.method === 'OPTIONS') {
         preflight(res);
       } else {
-        await serveStatic(req, res, staticRoot, rawPath);
+        await serveStatic(req, res, staticRoot, rawPath, mounts);
       }
     } catch (err) {
       if (closed) {

@@ -1,6 +1,7 @@
 // Static file serving of the reference backend: the demo page from
-// <root>/web/demo at "/" and the build output from <root>/web/dist at "/dist/".
-// Paths are decoded, normalised and checked to stay inside their directory.
+// <root>/web/demo at "/" and the build output from <root>/web/dist at "/dist/",
+// plus any extra mounts given as staticDirs (an app built against the package,
+// say). Paths are decoded, normalised and checked to stay inside their directory.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -35,11 +36,30 @@ function sendText(res, status, text, extra = {}) {
   res.end(body);
 }
 
+// staticDirs ({ '/app': dir, '/': dir }) as [prefix without trailing slash,
+// absolute dir] pairs, longest prefix first, so the most specific mount wins.
+export function staticMounts(staticDirs) {
+  if (staticDirs === null || typeof staticDirs !== 'object' || Array.isArray(staticDirs)) {
+    throw new TypeError('staticDirs must be an object of URL path prefix -> directory');
+  }
+  return Object.entries(staticDirs).map(([prefix, dir]) => {
+    if (!prefix.startsWith('/') || typeof dir !== 'string' || dir === '') {
+      throw new TypeError(`staticDirs: '${prefix}' must start with / and name a directory`);
+    }
+    return [prefix.replace(/\/+$/, ''), path.resolve(dir)];
+  }).sort((a, b) => b[0].length - a[0].length);
+}
+
 // Maps a URL pathname to a file inside one of the served directories, or null.
-export function resolveStaticPath(staticRoot, pathname) {
+// `mounts` (from staticMounts) are tried before /dist/ and the demo.
+export function resolveStaticPath(staticRoot, pathname, mounts = []) {
   let mountDir;
   let rest;
-  if (pathname === '/dist' || pathname.startsWith('/dist/')) {
+  const mount = mounts.find(([prefix]) => prefix === '' || pathname === prefix || pathname.startsWith(prefix + '/'));
+  if (mount) {
+    mountDir = mount[1];
+    rest = pathname.slice(mount[0].length);
+  } else if (pathname === '/dist' || pathname.startsWith('/dist/')) {
     mountDir = path.join(staticRoot, 'web', 'dist');
     rest = pathname.slice('/dist'.length);
   } else {
@@ -60,12 +80,12 @@ export function resolveStaticPath(staticRoot, pathname) {
   return full;
 }
 
-export async function serveStatic(req, res, staticRoot, pathname) {
+export async function serveStatic(req, res, staticRoot, pathname, mounts = []) {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     sendText(res, 405, 'Method not allowed\n', { Allow: 'GET, HEAD' });
     return;
   }
-  const file = resolveStaticPath(staticRoot, pathname);
+  const file = resolveStaticPath(staticRoot, pathname, mounts);
   let stat = null;
   if (file) {
     try {

@@ -29,9 +29,24 @@ export interface User {
   [key: string]: unknown;
 }
 
+/** Why a login failed (`LoginResult.code`); the first five come from the login answer itself. */
+export type LoginErrorCode =
+  | 'invalid_credentials'
+  | 'rate_limited'
+  | 'server_error'
+  | 'http_error'
+  | 'bad_response'
+  | 'network'
+  | 'timeout'
+  | 'csrf_unavailable'
+  | 'session_changed'
+  | 'superseded'
+  | 'disposed'
+  | 'invalid_argument';
+
 export type LoginResult =
   | { success: true; user: User }
-  | { success: false; error: string; code: string };
+  | { success: false; error: string; code: LoginErrorCode };
 
 export type LogoutResult =
   | { success: true; backendNotified: boolean }
@@ -67,8 +82,8 @@ export type SessionErrorCode =
   | 'unsupported_environment';
 
 export class SessionError extends Error {
-  readonly code: SessionErrorCode | string;
-  constructor(code: string, message?: string);
+  readonly code: SessionErrorCode;
+  constructor(code: SessionErrorCode, message?: string);
 }
 
 export interface Session {
@@ -94,6 +109,11 @@ export interface AuthLogoutDetail { timestamp: number; reason: 'user' | 'expired
 export interface AuthRefreshDetail { timestamp: number }
 
 declare global {
+  // Merges with the DOM's CustomEvent; where a project's lib has no DOM (Node
+  // without @types/node), it is the only declaration and the file still compiles.
+  interface CustomEvent<T = any> {
+    readonly detail: T;
+  }
   interface WindowEventMap {
     'auth:login': CustomEvent<AuthLoginDetail>;
     'auth:logout': CustomEvent<AuthLogoutDetail>;

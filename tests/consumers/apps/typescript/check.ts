@@ -1,0 +1,139 @@
+// A TypeScript consumer of the installed package, compiled with tsc --strict
+// --noEmit under bundler and node16 resolution (never run). It uses every type
+// the package exports; each @ts-expect-error line proves a type is narrower
+// than `any`, since tsc fails on one that expects an error and finds none.
+import {
+  createSession,
+  SessionError,
+  type ApiResponse,
+  type AuthLoginDetail,
+  type AuthLogoutDetail,
+  type AuthRefreshDetail,
+  type LogLevel,
+  type LoginErrorCode,
+  type LoginResult,
+  type LogoutResult,
+  type RequestOptions,
+  type Session,
+  type SessionErrorCode,
+  type SessionOptions,
+  type StorageMode,
+  type User,
+} from 'cleanslate-session';
+
+const storage: StorageMode = 'session';
+const logLevel: LogLevel = 'debug';
+const options: SessionOptions = {
+  apiBase: '/api/v1',
+  storage,
+  logLevel,
+  logoutTimeoutMs: 3000,
+  requestTimeoutMs: 30000,
+  refreshLeewaySec: 30,
+  maxAuthResponseBytes: 1 << 20,
+  csrfHeader: 'X-CSRF-Token',
+  endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout', csrf: '/auth/csrf' },
+};
+// @ts-expect-error: storage is 'local' | 'session' | 'memory'
+const cookieStorage: SessionOptions = { apiBase: '/api/v1', storage: 'cookie' };
+// @ts-expect-error: apiBase is required
+const noApiBase: SessionOptions = { storage: 'memory' };
+// @ts-expect-error: timeouts are numbers
+const stringTimeout: SessionOptions = { apiBase: '/api/v1', requestTimeoutMs: '30s' };
+
+interface Profile {
+  id: number;
+  email: string;
+  name: string;
+}
+
+async function run(): Promise<string> {
+  const session: Session = await createSession(options);
+
+  const login: LoginResult = await session.login('userA@test.com', 'password');
+  if (login.success) {
+    const user: User = login.user;
+    const email: string = user.email;
+    const id: string | number = user.id;
+  } else {
+    const code: LoginErrorCode = login.code;
+    const message: string = login.error;
+    // @ts-expect-error: a failed login carries no user
+    login.user;
+  }
+  // @ts-expect-error: until `success` is checked the result may be a failure, which has no user
+  login.user.email;
+  // @ts-expect-error: the email is a string
+  await session.login(42, 'password');
+
+  const requestOptions: RequestOptions = { headers: { 'X-Trace': '1' } };
+  const profile: ApiResponse<Profile> = await session.get<Profile>('/user/profile', requestOptions);
+  const status: number = profile.status;
+  const ok: boolean = profile.ok;
+  const contentType: string | undefined = profile.headers['content-type'];
+  const profileEmail: string = profile.data.email;
+  // @ts-expect-error: Profile has no `role`
+  profile.data.role;
+  // @ts-expect-error: response headers are strings
+  const headerNumber: number = profile.headers['content-length'];
+  // @ts-expect-error: header values are strings
+  await session.get('/user/items', { headers: { 'X-Count': 1 } });
+
+  const untyped: ApiResponse = await session.request('GET', '/user/items');
+  // @ts-expect-error: without a type argument the data is `unknown`, not `any`
+  untyped.data.items;
+  await session.post('/user/notes', { text: 'note' });
+  await session.put('/user/notes', { text: 'note' }, requestOptions);
+  await session.patch('/user/notes', { text: 'note' });
+  await session.delete('/user/notes');
+
+  session.resetCsrfToken();
+  session.resetApiState();
+  const authenticated: boolean = session.isAuthenticated();
+  const current: User | null = session.user;
+  // @ts-expect-error: `user` is read-only
+  session.user = null;
+
+  const logout: LogoutResult = await session.logout();
+  if (logout.success) {
+    const notified: boolean = logout.backendNotified;
+  } else {
+    const disposed: 'disposed' = logout.code;
+  }
+  // @ts-expect-error: a logout result carries no user
+  logout.user;
+  session.dispose();
+  return profileEmail;
+}
+
+function errorCode(error: unknown): SessionErrorCode | null {
+  if (!(error instanceof SessionError)) return null;
+  const message: string = error.message;
+  // @ts-expect-error: the code is one of the listed strings, not a number
+  const asNumber: number = error.code;
+  // @ts-expect-error: 'teapot' is not a code of the package
+  const teapot: SessionErrorCode = 'teapot';
+  return error.code;
+}
+const timeout: SessionError = new SessionError('timeout', 'slow backend');
+// @ts-expect-error: a SessionError takes one of the listed codes
+new SessionError('teapot');
+
+window.addEventListener('auth:login', (event) => {
+  const detail: AuthLoginDetail = event.detail;
+  const at: number = detail.timestamp;
+  const email: string = detail.user.email;
+});
+window.addEventListener('auth:logout', (event) => {
+  const detail: AuthLogoutDetail = event.detail;
+  const reason: 'user' | 'expired' | 'remote' = detail.reason;
+});
+window.addEventListener('auth:refresh', (event) => {
+  const detail: AuthRefreshDetail = event.detail;
+  // @ts-expect-error: a refresh event names no user
+  detail.user;
+});
+// @ts-expect-error: logout reasons are 'user', 'expired' and 'remote'
+const badReason: AuthLogoutDetail['reason'] = 'timeout';
+
+run().then(errorCode, errorCode);
