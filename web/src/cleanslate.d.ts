@@ -114,6 +114,10 @@ declare global {
   interface CustomEvent<T = any> {
     readonly detail: T;
   }
+  // The same for fetch's Headers (RequestOptions.headers takes one).
+  interface Headers {
+    forEach(callbackfn: (value: string, key: string, parent: Headers) => void, thisArg?: any): void;
+  }
   interface WindowEventMap {
     'auth:login': CustomEvent<AuthLoginDetail>;
     'auth:logout': CustomEvent<AuthLogoutDetail>;
