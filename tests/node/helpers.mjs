@@ -127,5 +127,3 @@ export async function assertLogin(session, email = 'userA@test.com', password = 
   assert.equal(result.user.email, email);
   return result;
 }
-
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
