@@ -1,11 +1,12 @@
 // Bad input, faults and hostile responses through the public API: every one
 // ends in a defined outcome with a code, never an exception, a hang or a
 // leaked token. Runs in Node with jsdom globals against the reference
-// backend, which misbehaves on purpose through its fault hooks.
+// backend, which misbehaves on purpose through its fault hooks (and holds a
+// request where a test needs one in flight).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useBackend, startBackend, installDom, recordConsole, recordEvents, createSession, SessionError, sleep,
+  useBackend, installDom, recordConsole, recordEvents, createSession, SessionError, assertLogin, within,
 } from './helpers.mjs';
 
 const suite = useBackend({ loginRateLimit: { perAccount: 1000, perAddress: 1000, windowSec: 300 } });
@@ -51,9 +52,9 @@ test('odd access tokens are treated as opaque: no crash, reactive refresh still 
   const odd = ['opaque-token', 'a.b', jwt({ sub: '1', exp: 'soon' }), jwt({ exp: 1e300 }), jwt({ exp: -1 }),
     jwt('!!!not-base64!!!'), jwt({ exp: 17e8, pad: 'y'.repeat(200000) }), jwt('W10')];
   for (const access of odd) {
-    await session.logout();
+    assert.equal((await session.logout()).success, true);
     // A real login, whose access token the backend then swaps for an odd one.
-    assert.equal((await session.login('userA@test.com', 'password')).success, true);
+    await assertLogin(session);
     const refreshToken = localStorage.getItem('refresh_token');
     localStorage.setItem('access_token', access);
     const res = await session.get('/user/profile'); // the backend says 401; refresh; replay
@@ -84,7 +85,7 @@ test('storage that throws (quota, SecurityError) keeps the session working in me
       assert.equal(login.success, true, failure);
       assert.equal(session.isAuthenticated(), true);
       assert.equal((await session.get('/user/profile')).data.email, 'userA@test.com');
-      await session.logout();
+      assert.equal((await session.logout()).success, true);
       assert.equal(session.isAuthenticated(), false);
       assert.equal((await session.login('userB@test.com', 'password')).success, true);
       assert.equal((await session.get('/user/profile')).data.email, 'userB@test.com');
@@ -102,7 +103,7 @@ test('storage that throws (quota, SecurityError) keeps the session working in me
 
 test('XMLHttpRequest that throws on open or send is a network error, and the session carries on', async () => {
   const session = await suite.newSession();
-  await session.login('userA@test.com', 'password');
+  await assertLogin(session);
   const Real = globalThis.XMLHttpRequest;
   for (const where of ['constructor', 'open', 'send']) {
     globalThis.XMLHttpRequest = class extends Real {
@@ -130,7 +131,7 @@ test('without BroadcastChannel and navigator.locks the session still works (fall
     const session = await suite.newSession();
     assert.equal((await session.login('userA@test.com', 'password')).success, true);
     assert.equal((await session.get('/user/profile')).status, 200);
-    await session.logout();
+    assert.equal((await session.logout()).success, true);
     assert.equal(session.isAuthenticated(), false);
   } finally {
     globalThis.BroadcastChannel = saved;
@@ -155,25 +156,36 @@ test('lifecycle edges have defined results: after dispose, double logout, login 
   assert.equal(two.success, true);
   assert.equal(events.filter((e) => e.type === 'auth:logout').length, 2);
 
-  // Login during logout: the logout's notice does not touch the new session.
-  await session.login('userA@test.com', 'password');
-  suite.server.fault('POST /auth/logout', { mode: 'delay', delayMs: 300, times: 1 });
+  // Login during logout: the logout's notice, held at the server until the
+  // new login is done, does not touch the new session.
+  await assertLogin(session, 'userA@test.com');
+  suite.server.fault('POST /auth/logout', { mode: 'hold', times: 1 });
+  const logoutArrived = suite.server.waitForRequest((r) => r.path === '/auth/logout');
   const loggingOut = session.logout();
-  const during = await session.login('userB@test.com', 'password');
-  assert.equal(during.success, true);
-  await loggingOut;
+  await assertLogin(session, 'userB@test.com');
+  await within(logoutArrived, 'the logout notice');
+  assert.equal(suite.server.release('POST /auth/logout'), 1);
+  assert.equal((await loggingOut).success, true);
   assert.equal(session.user.email, 'userB@test.com');
 
-  // Logout while a login is in flight: the login reports session_changed.
-  suite.server.fault('POST /auth/login', { mode: 'delay', delayMs: 200, times: 1 });
+  // Logout while a login is in flight: the login reports session_changed, and
+  // its answer, let through only after the logout, signs nobody in.
+  suite.server.fault('POST /auth/login', { mode: 'hold', times: 1 });
+  const isLogin = (r) => r.path === '/auth/login';
+  const loginArrived = suite.server.waitForRequest(isLogin);
+  const loginAnswered = suite.server.waitForResponse(isLogin);
   const pendingLogin = session.login('userA@test.com', 'password');
-  await sleep(50);
-  await session.logout();
+  await within(loginArrived, 'the login request');
+  assert.equal((await session.logout()).success, true);
+  assert.equal(suite.server.release('POST /auth/login'), 1);
   const late = await pendingLogin;
   assert.equal(late.success, false);
   assert.equal(late.code, 'session_changed');
-  await sleep(250);
+  await within(loginAnswered, 'the login answer');
+  // Made after the login answer was written, so answered after it was handled.
+  assert.equal((await session.get('/public/ping')).status, 200);
   assert.equal(session.isAuthenticated(), false);
+  assert.equal(localStorage.getItem('access_token'), null);
 
   // After dispose: defined results, nothing throws.
   session.dispose();
@@ -208,21 +220,24 @@ test('no token or password in any log line at any level, or in any event detail'
   const events = recordEvents();
   const rec = recordConsole();
   const secrets = new Set(['password']);
+  const steps = {};
   try {
-    await session.login('userA@test.com', 'password');
+    steps.login = (await session.login('userA@test.com', 'password')).success;
     secrets.add(localStorage.getItem('access_token'));
     secrets.add(localStorage.getItem('refresh_token'));
-    await session.post('/user/notes', { text: 'x' });
+    steps.note = (await session.post('/user/notes', { text: 'x' })).status;
     suite.server.fault('GET /user/profile', { mode: 'status', status: 401, body: { detail: 'expired' }, times: 1 });
-    await session.get('/user/profile'); // refresh
+    steps.refreshed = (await session.get('/user/profile')).status; // refresh
     secrets.add(localStorage.getItem('access_token'));
     secrets.add(localStorage.getItem('refresh_token'));
     suite.server.fault('POST /auth/logout', { mode: 'status', status: 500, body: { detail: 'nope' }, times: 1 });
-    await session.logout();
-    await session.login('userA@test.com', 'wrong');
+    steps.logout = (await session.logout()).success;
+    steps.wrong = (await session.login('userA@test.com', 'wrong')).code;
   } finally {
     rec.restore();
   }
+  assert.deepEqual(steps, { login: true, note: 201, refreshed: 200, logout: true, wrong: 'invalid_credentials' });
+  assert.ok(![...secrets].includes(null), 'every token was there to collect');
   for (const r of suite.server.requests) if (r.headers['x-csrf-token']) secrets.add(r.headers['x-csrf-token']);
   assert.ok(secrets.size >= 5);
   assert.ok(rec.lines.length >= 10);
@@ -234,7 +249,7 @@ test('no token or password in any log line at any level, or in any event detail'
 
 test('credentials never go to an origin that only looks like apiBase', async () => {
   const session = await suite.newSession();
-  await session.login('userA@test.com', 'password');
+  await assertLogin(session);
   const port = new URL(suite.server.url).port;
   const lookalikes = [
     `http://127.0.0.1.evil.test:${port}/api/v1/user/profile`,

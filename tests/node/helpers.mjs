@@ -1,6 +1,9 @@
 // Shared test harness: a reference backend on 127.0.0.1 with its own SQLite
-// file, jsdom globals on globalThis (XMLHttpRequest, storage, events), and a
-// console recorder. Each test file loads the built module once.
+// file, jsdom globals on globalThis (XMLHttpRequest, storage, events), a
+// console recorder, and the ways a test waits: on auth:* events and on the
+// server's hooks (waitForRequest, waitForResponse, advanceClock), each with a
+// generous bound, never on a sleep. Each test file loads the built module once.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,4 +84,46 @@ export function recordEvents() {
   return events;
 }
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Long enough for anything a test waits on to happen with every core busy;
+// only a test that is broken ever waits this long.
+export const WAIT_BOUND_MS = 20_000;
+
+/**
+ * Bounds a wait: settles as `promise` does, or rejects naming `what` after
+ * `ms`. The bound only turns a hang into a failure; it never orders anything.
+ */
+export function within(promise, what, ms = WAIT_BOUND_MS) {
+  let timer;
+  const bound = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, bound]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Resolves with the next `count` events of `type` fired on globalThis from now
+ * on whose detail passes `where` (as recordEvents() records them). Call it
+ * before doing what fires them.
+ */
+export function waitForEvent(type, { where = () => true, count = 1, ms } = {}) {
+  const seen = [];
+  const target = globalThis.window;
+  let handler;
+  const done = new Promise((resolve) => {
+    handler = (event) => {
+      if (!where(event.detail)) return;
+      seen.push({ type: event.type, detail: event.detail, at: Date.now() });
+      if (seen.length === count) resolve(seen);
+    };
+    target.addEventListener(type, handler);
+  });
+  return within(done, `${count} ${type} event(s)`, ms).finally(() => target.removeEventListener(type, handler));
+}
+
+/** Logs in and asserts that it worked, so that no test builds on a failed login. */
+export async function assertLogin(session, email = 'userA@test.com', password = 'password') {
+  const result = await session.login(email, password);
+  assert.equal(result.success, true, `login as ${email}: ${JSON.stringify(result)}`);
+  assert.equal(result.user.email, email);
+  return result;
+}

@@ -1,6 +1,8 @@
 // Tests of the reference backend (web/server): the /api/v1 contract over real
 // HTTP on 127.0.0.1, persistence across restarts, rate limiting, injected
-// faults, demo controls and static file serving.
+// faults, the test hooks, demo controls and static file serving. Expiry is
+// reached by moving the server's clock and "not delayed" is shown by the
+// order of answers, so nothing here sleeps or bounds a fast path by time.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -86,7 +88,21 @@ function decodeJwt(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Whether a request is answered without waiting: `first` is true when its
+// answer came back before that of a request sent only once it had reached the
+// server; a delayed answer comes after. No clock is read.
+async function answeredAtOnce(srv, method, p, options = {}) {
+  const order = [];
+  const arrived = srv.waitForRequest((r) => r.method === method && r.path === p);
+  const probe = call(srv, method, p, options).then((r) => {
+    order.push('probe');
+    return r;
+  });
+  await arrived;
+  assert.equal((await call(srv, 'GET', '/no/such/route')).status, 404);
+  order.push('marker');
+  return { response: await probe, first: order[0] === 'probe' };
+}
 
 // ---- the shared server -----------------------------------------------------
 
@@ -217,6 +233,7 @@ describe('reference server', () => {
     assert.equal(pa.status, 200);
     assert.deepEqual(pa.data, a.user);
     const pb = await call(srv, 'GET', '/user/profile', { token: b.access_token });
+    assert.equal(pb.status, 200);
     assert.deepEqual(pb.data, b.user);
 
     const missing = await call(srv, 'GET', '/user/profile');
@@ -271,6 +288,7 @@ describe('reference server', () => {
   test('reuse of a rotated refresh token revokes the whole family', async () => {
     const s = await loginAs(srv);
     const r1 = await refresh(srv, s.refresh_token);
+    assert.equal(r1.status, 200);
     const r2 = await refresh(srv, r1.data.refresh_token);
     assert.equal(r2.status, 200);
     const newest = r2.data.refresh_token;
@@ -297,6 +315,7 @@ describe('reference server', () => {
   test('logout revokes the token family and is idempotent', async () => {
     const s = await loginAs(srv);
     const rotated = await refresh(srv, s.refresh_token);
+    assert.equal(rotated.status, 200);
     const out = await logout(srv, rotated.data.refresh_token);
     assert.equal(out.status, 200);
     assert.deepEqual(out.data, { message: 'Logout successful' });
@@ -361,7 +380,8 @@ describe('reference server', () => {
   test('request log and counters', async () => {
     const before = { ...srv.stats };
     const csrf = await csrfOf(srv);
-    await call(srv, 'POST', '/auth/login', { body: { email: 'userA@test.com', password: 'nope' }, csrf });
+    const refused = await call(srv, 'POST', '/auth/login', { body: { email: 'userA@test.com', password: 'nope' }, csrf });
+    assert.equal(refused.status, 401);
     await loginAs(srv);
     assert.equal(srv.stats.login, before.login + 2);
     assert.equal(srv.stats.loginFailed, before.loginFailed + 1);
@@ -395,10 +415,11 @@ describe('reference server', () => {
       srv.fault('GET /public/ping', { mode: 'delay', delayMs: 300, times: 1 });
       let t0 = Date.now();
       assert.equal((await call(srv, 'GET', '/public/ping')).status, 200);
+      // A lower bound only: a timer never fires early, however busy the machine.
       assert.ok(Date.now() - t0 >= 280, `delay was ${Date.now() - t0} ms`);
-      t0 = Date.now();
-      await call(srv, 'GET', '/public/ping');
-      assert.ok(Date.now() - t0 < 250);
+      const next = await answeredAtOnce(srv, 'GET', '/public/ping');
+      assert.equal(next.response.status, 200);
+      assert.ok(next.first, 'the delay was used up: the next request is answered at once');
 
       const logoutsBefore = srv.stats.logout;
       srv.fault('POST /auth/logout', { mode: 'drop', times: 1 });
@@ -433,22 +454,22 @@ describe('reference server', () => {
     assert.equal(state.data.logoutFault.delayMs, 300);
     assert.equal(typeof state.data.stats.login, 'number');
 
-    let t0 = Date.now();
-    assert.equal((await logout(srv, 'x')).status, 200);
+    const csrf = await csrfOf(srv);
+    const t0 = Date.now();
+    assert.equal((await call(srv, 'POST', '/auth/logout', { body: { refresh_token: 'x' }, csrf })).status, 200);
     assert.ok(Date.now() - t0 >= 280);
-    t0 = Date.now();
-    assert.equal((await logout(srv, 'x')).status, 200);
-    assert.ok(Date.now() - t0 < 250, 'the fault is one-shot');
+    const next = await answeredAtOnce(srv, 'POST', '/auth/logout', { body: { refresh_token: 'x' }, csrf });
+    assert.equal(next.response.status, 200);
+    assert.ok(next.first, 'the fault is one-shot');
     assert.equal((await call(srv, 'GET', '/__demo/state')).data.logoutFault.mode, 'none');
 
-    await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'hang' } });
-    const csrf = await csrfOf(srv);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'hang' } })).status, 200);
     await assert.rejects(
       call(srv, 'POST', '/auth/logout', { body: {}, csrf, signal: AbortSignal.timeout(200) }),
       (err) => err.name === 'TimeoutError',
     );
-    await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'drop' } });
-    await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'none' } });
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'drop' } })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'none' } })).status, 200);
     assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf })).status, 200);
     assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'bogus' } })).status, 400);
   });
@@ -506,6 +527,7 @@ test('revocation, rotation and secrets survive close() and a restart on the same
   const kept = await loginAs(s1, 'userB@test.com');
   const rotatedFrom = await loginAs(s1);
   const rotated = await refresh(s1, rotatedFrom.refresh_token);
+  assert.equal(rotated.status, 200);
   assert.equal((await logout(s1, loggedOut.refresh_token)).status, 200);
   const csrf = await csrfOf(s1);
   await s1.close();
@@ -579,17 +601,65 @@ test('scryptN sets the cost of new password hashes; hashes of either cost keep v
 });
 
 test('an access token expires after accessTtlSec', async () => {
-  const srv = await startServer({ dbPath: freshDbPath(), accessTtlSec: 1 });
+  const srv = await startServer({ dbPath: freshDbPath(), accessTtlSec: 60 });
   try {
     const s = await loginAs(srv);
-    assert.equal(s.expires_in, 1);
+    assert.equal(s.expires_in, 60);
     assert.equal((await call(srv, 'GET', '/user/profile', { token: s.access_token })).status, 200);
-    await sleep(1100);
+    srv.advanceClock(61_000);
     const r = await call(srv, 'GET', '/user/profile', { token: s.access_token });
     assert.equal(r.status, 401);
     assert.equal(r.data.code, 'token_expired');
     const renewed = await refresh(srv, s.refresh_token);
+    assert.equal(renewed.status, 200);
     assert.equal((await call(srv, 'GET', '/user/profile', { token: renewed.data.access_token })).status, 200);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('test hooks: waits on requests, held requests, a clock tests move', async () => {
+  const srv = await startServer({ dbPath: freshDbPath(), refreshTtlSec: 60 });
+  try {
+    const isPing = (r) => r.path === '/public/ping';
+    srv.fault('GET /public/ping', { mode: 'hold', times: 1 });
+    const arrived = srv.waitForRequest(isPing);
+    const answered = srv.waitForResponse(isPing);
+    const pending = call(srv, 'GET', '/public/ping');
+    const entry = await arrived;
+    assert.equal(entry.method, 'GET');
+    assert.equal(entry.url, '/api/v1/public/ping');
+    assert.equal(srv.release('GET /user/profile'), 0, 'only the route named is released');
+    assert.equal(srv.release('GET /public/ping'), 1);
+    const answer = await answered;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.path, '/public/ping');
+    assert.equal((await pending).status, 200);
+    assert.equal(srv.release(), 0);
+    assert.throws(() => srv.waitForRequest('not a function'), TypeError);
+
+    // The clock moves token, refresh and CSRF expiry alike.
+    const csrf = await csrfOf(srv);
+    const s = await loginAs(srv);
+    srv.advanceClock(61_000);
+    const late = await refresh(srv, s.refresh_token);
+    assert.equal(late.status, 401);
+    assert.equal(late.data.code, 'token_expired');
+    srv.advanceClock(2 * 60 * 60 * 1000);
+    const stale = await call(srv, 'POST', '/auth/logout', { body: {}, csrf });
+    assert.equal(stale.status, 403);
+    assert.equal(stale.data.code, 'csrf_invalid');
+    assert.throws(() => srv.advanceClock(-1), TypeError);
+
+    // close() ends what still waits: held requests and pending waits.
+    srv.fault('GET /public/ping', { mode: 'hold' });
+    const heldArrived = srv.waitForRequest(isPing);
+    const held = fetch(`${srv.apiBase}/public/ping`).then(() => 'answered', (err) => err);
+    await heldArrived;
+    const never = srv.waitForRequest(() => false);
+    await srv.close();
+    await assert.rejects(never, /server closed/);
+    assert.ok((await held) instanceof TypeError);
   } finally {
     await srv.close();
   }
@@ -632,13 +702,14 @@ test('failed logins are rate limited per account and per address', async () => {
 test('close() releases hung requests and refuses new connections', async () => {
   const srv = await startServer({ dbPath: freshDbPath() });
   srv.fault('GET /public/ping', { mode: 'hang' });
+  const arrived = srv.waitForRequest((r) => r.path === '/public/ping');
   const pending = fetch(`${srv.apiBase}/public/ping`).then(() => 'answered', (err) => err);
-  const deadline = Date.now() + 2000;
-  while (!srv.requests.some((r) => r.path === '/public/ping') && Date.now() < deadline) await sleep(10);
-  assert.ok(srv.requests.some((r) => r.path === '/public/ping'));
+  await arrived;
   const t0 = Date.now();
   await srv.close();
-  assert.ok(Date.now() - t0 < 1000, 'close() does not wait for the hung request');
+  // Left alone, the hung request would keep close() waiting for ever; the
+  // bound is that of a busy machine.
+  assert.ok(Date.now() - t0 < 5000, 'close() does not wait for the hung request');
   const outcome = await pending;
   assert.ok(outcome instanceof TypeError, `hung fetch ended with ${outcome}`);
   await assert.rejects(fetch(`${srv.apiBase}/public/ping`));

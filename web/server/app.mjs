@@ -1,7 +1,8 @@
 // The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
 // refresh rotation with reuse detection, logout, profile and a few sample
 // routes), the demo controls, static files, CORS, login rate limiting and the
-// test hooks (request log, counters, injected faults).
+// test hooks (request log, counters, injected faults, promises on requests,
+// a clock tests can move forward).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -20,7 +21,7 @@ const DRAIN_LIMIT = 1024 * 1024;
 const CSRF_TTL_SEC = 2 * 60 * 60;
 const REQUEST_LOG_CAP = 5000;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const FAULT_MODES = new Set(['hang', 'drop', 'delay', 'status', 'flood']);
+const FAULT_MODES = new Set(['hang', 'drop', 'delay', 'status', 'hold', 'flood']);
 const FLOOD_CHUNK = Buffer.alloc(64 * 1024, 0x20);
 const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-CSRF-Token, Cache-Control, Pragma, Expires';
 const DEFAULT_RATE_LIMIT = { perAccount: 10, perAddress: 50, windowSec: 300 };
@@ -209,8 +210,18 @@ export async function startServer({
   // 'hang-closed' when the client closes it; 'flood-end' ({ sent, bytes }) when a 'flood' answer stops.
   const events = new EventEmitter();
   const timers = new Set();
+  // Test hooks: requests held by a 'hold' fault until release(), and tests
+  // waiting for a request to arrive or to be answered.
+  const held = [];
+  const watchers = new Set();
   let closed = false;
   let closing = null;
+
+  // The time every token, CSRF and refresh-expiry decision reads. Tests move
+  // it forward (advanceClock) to expire tokens instead of waiting for them.
+  let clockOffsetMs = 0;
+  const nowMs = () => Date.now() + clockOffsetMs;
+  const nowSec = () => Math.floor(nowMs() / 1000);
 
   const sweepTimer = setInterval(() => {
     const now = Date.now();
@@ -232,7 +243,7 @@ export async function startServer({
   // ---- auth helpers ------------------------------------------------------
 
   function issueAccessToken(user) {
-    const now = Math.floor(Date.now() / 1000);
+    const now = nowSec();
     return signJwt({
       sub: String(user.id), email: user.email, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
     }, jwtKey);
@@ -240,7 +251,7 @@ export async function startServer({
 
   function newRefreshToken() {
     const token = randomToken(32);
-    return { token, hash: sha256Hex(token), expiresAt: Date.now() + refreshTtlSec * 1000 };
+    return { token, hash: sha256Hex(token), expiresAt: nowMs() + refreshTtlSec * 1000 };
   }
 
   function requireUser(req) {
@@ -249,7 +260,7 @@ export async function startServer({
     if (!token) {
       throw new HttpError(401, { detail: 'Not authenticated', code: 'not_authenticated' }, challenge);
     }
-    const result = verifyJwt(token, jwtKey);
+    const result = verifyJwt(token, jwtKey, nowSec());
     if (!result.ok) {
       const body = result.reason === 'expired'
         ? { detail: 'Token expired', code: 'token_expired' }
@@ -311,7 +322,7 @@ export async function startServer({
       return json(401, { detail: 'Refresh token missing', code: 'token_invalid' });
     }
     const next = newRefreshToken();
-    const result = store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt);
+    const result = store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt, nowMs());
     if (result.outcome !== 'rotated') {
       stats.refreshFailed++;
       const failures = {
@@ -343,7 +354,7 @@ export async function startServer({
     ['/auth/csrf', {
       GET: () => {
         stats.csrf++;
-        return json(200, { csrf_token: issueCsrfToken(csrfKey, CSRF_TTL_SEC) });
+        return json(200, { csrf_token: issueCsrfToken(csrfKey, CSRF_TTL_SEC, nowSec()) });
       },
     }],
     ['/auth/login', { POST: login }],
@@ -433,6 +444,48 @@ export async function startServer({
     res.end();
   }
 
+  // Settles the waits of waitForRequest/waitForResponse that this request
+  // matches; each wait is for one request, the first to match.
+  function notifyWatchers(entry, res) {
+    for (const w of watchers) {
+      let match;
+      try {
+        match = w.predicate(entry);
+      } catch (err) {
+        watchers.delete(w);
+        w.reject(err);
+        continue;
+      }
+      if (!match) continue;
+      watchers.delete(w);
+      if (w.phase === 'received') {
+        w.resolve(entry);
+      } else {
+        // 'close' follows 'finish', and also comes when the client or close() ends the connection.
+        const answered = () => w.resolve({ ...entry, status: res.writableFinished ? res.statusCode : null });
+        if (res.destroyed) answered();
+        else res.once('close', answered);
+      }
+    }
+  }
+
+  function watch(phase, predicate) {
+    if (typeof predicate !== 'function') throw new TypeError('predicate must be a function');
+    if (closed) return Promise.reject(new Error('server closed'));
+    return new Promise((resolve, reject) => watchers.add({ phase, predicate, resolve, reject }));
+  }
+
+  function releaseHeld(routeKey) {
+    const key = routeKey === undefined ? undefined : parseRouteKey(routeKey);
+    let released = 0;
+    for (let i = held.length - 1; i >= 0; i--) {
+      if (key !== undefined && held[i].key !== key) continue;
+      held.splice(i, 1)[0].resolve();
+      released++;
+    }
+    return released;
+  }
+
   // Returns true when the fault fully handled (or swallowed) the request.
   async function applyFault(req, res, key) {
     const f = faults.get(key);
@@ -474,6 +527,11 @@ export async function startServer({
       case 'delay':
         await sleep(f.delayMs);
         return closed;
+      case 'hold':
+        // Answered normally once the test calls release(): the test, not a
+        // timer, decides when the answer goes.
+        await new Promise((resolve) => held.push({ key, resolve }));
+        return closed;
       case 'status': {
         if (typeof f.body === 'string') {
           const payload = Buffer.from(f.body, 'utf8');
@@ -498,10 +556,12 @@ export async function startServer({
     const relPath = rawPath.slice(API_PREFIX.length) || '/';
     const body = await readBody(req);
     if (!body || closed) return;
-    requests.push({
+    const entry = {
       method: req.method, path: relPath, url: req.url, headers: { ...req.headers }, body: body.text, at: Date.now(),
-    });
+    };
+    requests.push(entry);
     if (requests.length > REQUEST_LOG_CAP) requests.splice(0, requests.length - REQUEST_LOG_CAP);
+    notifyWatchers(entry, res);
 
     if (await applyFault(req, res, `${req.method} ${relPath}`)) return;
     if (req.method === 'OPTIONS') return preflight(res);
@@ -510,7 +570,7 @@ export async function startServer({
     const isDemo = relPath.startsWith('/__demo/');
     const unsafe = UNSAFE_METHODS.has(req.method);
     // Checked before routing: every unsafe request outside the demo controls needs it.
-    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey)) {
+    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey, nowSec())) {
       return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
     }
     const route = isDemo ? (controls ? demoRoutes.get(relPath) : undefined) : routes.get(relPath);
@@ -620,6 +680,29 @@ export async function startServer({
     },
     clearFaults() {
       faults.clear();
+      releaseHeld();
+    },
+    // Lets requests held by a 'hold' fault go on (those of routeKey, or all);
+    // returns how many were waiting.
+    release(routeKey) {
+      return releaseHeld(routeKey);
+    },
+    // The next API request received from now on for which predicate(entry)
+    // is true, as its request-log entry. Register before causing the request.
+    waitForRequest(predicate) {
+      return watch('received', predicate);
+    },
+    // The same request once its answer is written (or its connection is
+    // gone): the log entry plus `status` (null when nothing was answered).
+    waitForResponse(predicate) {
+      return watch('answered', predicate);
+    },
+    // Moves the server's clock (token issue and expiry, CSRF expiry, refresh
+    // expiry) forward by ms; returns the server's time in ms.
+    advanceClock(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new TypeError('advanceClock: ms must be a finite number >= 0');
+      clockOffsetMs += ms;
+      return nowMs();
     },
     rotateCsrfSecret() {
       csrfKey = store.replaceSecret('csrf_secret');
@@ -631,6 +714,9 @@ export async function startServer({
           clearInterval(sweepTimer);
           for (const t of timers) clearTimeout(t);
           timers.clear();
+          releaseHeld(); // they see `closed` and give up
+          for (const w of watchers) w.reject(new Error('server closed'));
+          watchers.clear();
           const stopped = new Promise((resolve) => server.close(() => resolve()));
           for (const socket of sockets) socket.destroy();
           await stopped;

@@ -131,8 +131,9 @@ function createStore(db) {
     },
     // Returns { outcome: 'rotated', user } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
     // On 'rotated' the old token is revoked with replaced_by pointing at the new one;
-    // on 'reused' the whole family has been revoked.
-    consumeRefreshToken: (oldHash, newHash, expiresAt) => consume(oldHash, newHash, Date.now(), expiresAt),
+    // on 'reused' the whole family has been revoked. `now` is the server's
+    // clock, which tests may have moved forward.
+    consumeRefreshToken: (oldHash, newHash, expiresAt, now = Date.now()) => consume(oldHash, newHash, now, expiresAt),
 
     insertNote(userId, text) {
       return Number(q.noteInsert.run(userId, text, Date.now()).lastInsertRowid);
