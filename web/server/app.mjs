@@ -162,6 +162,9 @@ function parseRouteKey(routeKey) {
 // ~50 ms per hash). Lower it only in tests and benchmarks, never for a real
 // deployment: main.mjs does not expose it. Stored hashes carry their own N,
 // so a database seeded at one cost keeps working under any other.
+// clockOffsetMs (and advanceClock(ms) on the handle) moves the clock the
+// token checks read: access/refresh/CSRF token issue and expiry. Tests use it
+// to let tokens expire without waiting in real time; main.mjs does not expose it.
 export async function startServer({
   port = 0,
   dbPath,
@@ -174,6 +177,7 @@ export async function startServer({
   loginRateLimit = DEFAULT_RATE_LIMIT,
   log = false,
   scryptN = DEFAULT_SCRYPT_N,
+  clockOffsetMs = 0,
 } = {}) {
   if (typeof dbPath !== 'string' || dbPath === '') {
     throw new TypeError('startServer: dbPath is required');
@@ -198,6 +202,10 @@ export async function startServer({
   const timers = new Set();
   let closed = false;
   let closing = null;
+  let clockOffset = Number(clockOffsetMs) || 0;
+  // The time tokens are issued and checked at (rate limits and logs keep the real clock).
+  const tokenNowMs = () => Date.now() + clockOffset;
+  const tokenNowSec = () => Math.floor(tokenNowMs() / 1000);
 
   const sweepTimer = setInterval(() => {
     const now = Date.now();
@@ -219,7 +227,7 @@ export async function startServer({
   // ---- auth helpers ------------------------------------------------------
 
   function issueAccessToken(user) {
-    const now = Math.floor(Date.now() / 1000);
+    const now = tokenNowSec();
     return signJwt({
       sub: String(user.id), email: user.email, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
     }, jwtKey);
@@ -227,7 +235,7 @@ export async function startServer({
 
   function newRefreshToken() {
     const token = randomToken(32);
-    return { token, hash: sha256Hex(token), expiresAt: Date.now() + refreshTtlSec * 1000 };
+    return { token, hash: sha256Hex(token), expiresAt: tokenNowMs() + refreshTtlSec * 1000 };
   }
 
   function requireUser(req) {
@@ -236,7 +244,7 @@ export async function startServer({
     if (!token) {
       throw new HttpError(401, { detail: 'Not authenticated', code: 'not_authenticated' }, challenge);
     }
-    const result = verifyJwt(token, jwtKey);
+    const result = verifyJwt(token, jwtKey, tokenNowSec());
     if (!result.ok) {
       const body = result.reason === 'expired'
         ? { detail: 'Token expired', code: 'token_expired' }
@@ -298,7 +306,7 @@ export async function startServer({
       return json(401, { detail: 'Refresh token missing', code: 'token_invalid' });
     }
     const next = newRefreshToken();
-    const result = store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt);
+    const result = store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt, tokenNowMs());
     if (result.outcome !== 'rotated') {
       stats.refreshFailed++;
       const failures = {
@@ -330,7 +338,7 @@ export async function startServer({
     ['/auth/csrf', {
       GET: () => {
         stats.csrf++;
-        return json(200, { csrf_token: issueCsrfToken(csrfKey, CSRF_TTL_SEC) });
+        return json(200, { csrf_token: issueCsrfToken(csrfKey, CSRF_TTL_SEC, tokenNowSec()) });
       },
     }],
     ['/auth/login', { POST: login }],
@@ -475,7 +483,7 @@ export async function startServer({
     const isDemo = relPath.startsWith('/__demo/');
     const unsafe = UNSAFE_METHODS.has(req.method);
     // Checked before routing: every unsafe request outside the demo controls needs it.
-    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey)) {
+    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey, tokenNowSec())) {
       return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
     }
     const route = isDemo ? (controls ? demoRoutes.get(relPath) : undefined) : routes.get(relPath);
@@ -587,6 +595,9 @@ export async function startServer({
     },
     rotateCsrfSecret() {
       csrfKey = store.replaceSecret('csrf_secret');
+    },
+    advanceClock(ms) {
+      clockOffset += Number(ms) || 0;
     },
     close() {
       if (!closing) {

@@ -132,7 +132,8 @@ function createStore(db) {
     // Returns { outcome: 'rotated', user } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
     // On 'rotated' the old token is revoked with replaced_by pointing at the new one;
     // on 'reused' the whole family has been revoked.
-    consumeRefreshToken: (oldHash, newHash, expiresAt) => consume(oldHash, newHash, Date.now(), expiresAt),
+    // `now` is the server's token clock (it may run ahead of Date.now() in tests).
+    consumeRefreshToken: (oldHash, newHash, expiresAt, now = Date.now()) => consume(oldHash, newHash, now, expiresAt),
 
     insertNote(userId, text) {
       return Number(q.noteInsert.run(userId, text, Date.now()).lastInsertRowid);
