@@ -1,8 +1,8 @@
-// One session across the tabs of a browser: logout and login propagate, and tabs whose
-// tokens expired together refresh once. Several pages (tabs) of one context, each with
-// its own session object, against the real reference backend; in every browser of
-// helpers.mjs. Only the tab opened last is in front: the others are background tabs,
-// as they would be for a user.
+// One session across the tabs of a browser: logout and login propagate (also into a
+// background tab, whose timers the browser throttles), and tabs whose tokens expired
+// together refresh once. Several pages (tabs) of one context, each with its own session
+// object, against the real reference backend; in every browser of helpers.mjs. Only the
+// tab opened last is in front: the others are background tabs, as they would be for a user.
 import assert from 'node:assert/strict';
 import { forEachBrowser, openPage } from './helpers.mjs';
 
@@ -32,6 +32,7 @@ const state = (page) =>
     authenticated: window.session.isAuthenticated(),
     user: window.session.user,
     local: localStorage.getItem('access_token'),
+    localRefresh: localStorage.getItem('refresh_token'),
     sessionStored: sessionStorage.getItem('access_token'),
     events: window.events,
   }));
@@ -140,6 +141,39 @@ forEachBrowser((env, it) => {
     const profile = await two.evaluate(() => window.session.get('/user/profile').then((r) => r.data));
     assert.equal(profile.email, 'userB@test.com');
     await one.evaluate(() => window.session.logout());
+  });
+
+  it('a background tab (hidden, throttled timers) joins a login and ends with a logout of the tab in front', async () => {
+    const { pages: [background, front] } = await openTabs(2);
+    await front.bringToFront();
+    assert.equal(await background.evaluate(() => document.visibilityState), 'hidden', 'the first tab is in the background');
+    assert.equal(await front.evaluate(() => document.visibilityState), 'visible');
+    // Two 10 ms timers in a row: a background tab gets about one timer wake-up a second
+    // (Firefox clamps each timer to 1 s; Chromium aligns wake-ups to whole seconds and
+    // lets a 0 ms timer through, hence 10 ms).
+    const twoTimersMs = await background.evaluate(() => new Promise((resolve) => {
+      const start = performance.now();
+      setTimeout(() => setTimeout(() => resolve(performance.now() - start), 10), 10);
+    }));
+    assert.ok(twoTimersMs >= 900, `the background tab's timers are throttled (two took ${Math.round(twoTimersMs)} ms)`);
+
+    await login(front, 'userB@test.com');
+    await waitForEvent(background, 'auth:login');
+    let s = await state(background);
+    assert.equal(s.authenticated, true, 'the background tab joined the session');
+    assert.equal(s.user?.email, 'userB@test.com');
+    const profile = await background.evaluate(() => window.session.get('/user/profile').then((r) => r.data));
+    assert.equal(profile.email, 'userB@test.com', 'the background tab calls the API as the new user');
+
+    await front.evaluate(() => window.session.logout());
+    await waitForEvent(background, 'auth:logout');
+    s = await state(background);
+    assert.equal(s.events.filter((e) => e.type === 'auth:logout').at(-1).detail.reason, 'remote');
+    assert.equal(s.authenticated, false);
+    assert.equal(s.user, null);
+    assert.equal(s.local, null, 'access token cleared from storage');
+    assert.equal(s.localRefresh, null, 'refresh token cleared from storage');
+    assert.equal(await background.evaluate(() => document.visibilityState), 'hidden', 'still in the background');
   });
 
   it('three tabs with expired access tokens request at once: one refresh, all succeed, none logged out', async () => {
