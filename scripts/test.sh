@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every suite: lint, native (ctest + doctest), Node (node --test + jsdom
-# against the reference backend), browser (playwright-core + Chromium),
+# against the reference backend), browser (puppeteer-core + Chromium and Firefox),
 # fuzzing, and the native suite under ASan + UBSan. Assumes scripts/build.sh
 # has run (npm test does both). Ends with one line counting every test.
 set -euo pipefail
@@ -18,7 +18,7 @@ grep -q "100% tests passed" "$log"
 echo "== node (node --test)"
 node --test tests/node/*.test.mjs 2>&1 | tee -a "$log"
 
-echo "== browser (node --test + Chromium)"
+echo "== browser (node --test + Chromium and Firefox)"
 node --test tests/browser/*.test.mjs 2>&1 | tee -a "$log"
 
 echo "== fuzz (libFuzzer, 30 s per target, then the kept regressions)"
