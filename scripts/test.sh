@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every suite: lint, native (ctest + doctest), Node (node --test + jsdom
-# against the reference backend), browser (playwright-core + Chromium), the
-# packed package in bundler, Node and TypeScript consumers, fuzzing, and the
-# native suite under ASan + UBSan. Assumes scripts/build.sh has run (npm test
-# does both). Ends with one line counting every test.
+# against the reference backend), browsers (puppeteer-core driving Chromium and
+# Firefox ESR), the packed package in bundler, Node and TypeScript consumers,
+# fuzzing, and the native suite under ASan + UBSan. Assumes scripts/build.sh
+# has run (npm test does both). Ends with one line counting every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log="$(mktemp)"
@@ -19,7 +19,7 @@ grep -q "100% tests passed" "$log"
 echo "== node (node --test)"
 node --test tests/node/*.test.mjs 2>&1 | tee -a "$log"
 
-echo "== browser (node --test + Chromium)"
+echo "== browser (node --test + Chromium and Firefox)"
 node --test tests/browser/*.test.mjs 2>&1 | tee -a "$log"
 
 echo "== consumers (npm pack of a fresh copy; Vite, webpack, esbuild, Rollup apps in Chromium; Node; tsc)"

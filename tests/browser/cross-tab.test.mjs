@@ -1,41 +1,15 @@
-// One session across the tabs of a browser: logout and login propagate,
-// and tabs whose tokens expired together refresh once. Several pages of one
-// Chromium context, each with its own session object, against the real
-// reference backend.
-import { test, before, after } from 'node:test';
+// One session across the tabs of a browser: logout and login propagate (also into a
+// background tab, whose timers the browser throttles), and tabs whose tokens expired
+// together refresh once. Several pages (tabs) of one context, each with its own session
+// object, against the real reference backend; in every browser of helpers.mjs. Only the
+// tab opened last is in front: the others are background tabs, as they would be for a user.
 import assert from 'node:assert/strict';
-import { launchBrowser, startDemoServer } from './helpers.mjs';
+import { forEachBrowser, openPage } from './helpers.mjs';
 
-let browser;
-let server;
-
-before(async () => {
-  browser = await launchBrowser();
-  server = await startDemoServer({ accessTtlSec: 2 });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Opens `count` pages of one context, each with a session and an event log on window. */
-async function openTabs(count, options = {}, { withoutModernApis = false } = {}) {
-  const context = await browser.newContext();
-  if (withoutModernApis) {
-    // As in older browsers: no BroadcastChannel, no Web Locks.
-    await context.addInitScript(() => {
-      delete window.BroadcastChannel;
-      Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
-    });
-  }
-  const pages = [];
-  for (let i = 0; i < count; i++) {
-    const page = await context.newPage();
-    await page.goto(`${server.apiBase}/public/ping`); // any document of the origin will do
-    await startSession(page, options);
-    pages.push(page);
-  }
-  return { context, pages };
+// Removes what older browsers lack: BroadcastChannel and Web Locks.
+function withoutModernApis() {
+  delete window.BroadcastChannel;
+  Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true });
 }
 
 async function startSession(page, options) {
@@ -53,55 +27,92 @@ async function startSession(page, options) {
   }, options);
 }
 
-/**
- * Lets the access token every tab holds expire, gives each tab a fresh session
- * (restored from storage), then has all of them request at once. Resolves the
- * statuses (or error codes) and how many refreshes reached the backend.
- */
-async function requestAllAfterExpiry(pages) {
-  for (const page of pages) await page.evaluate(() => window.session.dispose());
-  await new Promise((resolve) => setTimeout(resolve, 2100)); // accessTtlSec is 2
-  for (const page of pages) await startSession(page, {});
-  const before = server.stats.refresh;
-  const results = await Promise.all(
-    pages.map((page) => page.evaluate(() => window.session.get('/user/profile').then((r) => r.status, (e) => e.code))),
-  );
-  return { results, refreshes: server.stats.refresh - before };
-}
-
 const state = (page) =>
   page.evaluate(() => ({
     authenticated: window.session.isAuthenticated(),
     user: window.session.user,
     local: localStorage.getItem('access_token'),
+    localRefresh: localStorage.getItem('refresh_token'),
     sessionStored: sessionStorage.getItem('access_token'),
     events: window.events,
   }));
 
-async function waitFor(page, predicate, arg, timeout = 1000) {
-  await page.waitForFunction(predicate, arg, { timeout, polling: 10 });
+/** How many events of `type` the page has seen. */
+const eventCount = (page, type) => page.evaluate((t) => window.events.filter((e) => e.type === t).length, type);
+
+/**
+ * Resolves once the page has seen more than `seen` events of `type`. Woken by the event
+ * itself, not by a timer: a background tab's timers may run only once a second.
+ */
+async function waitForEvent(page, type, seen = 0, timeout = 5000) {
+  await page.evaluate((t, n, ms) => new Promise((resolve, reject) => {
+    const count = () => window.events.filter((e) => e.type === t).length;
+    if (count() > n) return resolve();
+    const timer = setTimeout(() => reject(new Error(`no new ${t} event within ${ms} ms (${count()} seen)`)), ms);
+    addEventListener(t, function onEvent() {
+      if (count() <= n) return;
+      clearTimeout(timer);
+      removeEventListener(t, onEvent);
+      resolve();
+    });
+  }), type, seen, timeout);
 }
 
-test('logout in one tab ends the session in the others within a second (median over 20)', async () => {
-  const { context, pages } = await openTabs(3);
-  const [one, two, three] = pages;
-  const delays = [];
-  try {
+async function login(page, email) {
+  const result = await page.evaluate((e) => window.session.login(e, 'password'), email);
+  assert.equal(result.success, true, `login of ${email} failed: ${JSON.stringify(result)}`);
+  return result;
+}
+
+forEachBrowser((env, it) => {
+  /** Opens `count` tabs of one new context, each with a session and an event log on window. */
+  async function openTabs(count, options = {}, { init } = {}) {
+    const context = await env.newContext();
+    const pages = [];
+    for (let i = 0; i < count; i++) {
+      // Any document of the origin will do.
+      const { page } = await openPage(context, `${env.server.apiBase}/public/ping`, { init });
+      await startSession(page, options);
+      pages.push(page);
+    }
+    return { context, pages };
+  }
+
+  /**
+   * Moves the server's token clock past the access token's lifetime (no real waiting),
+   * gives each tab a fresh session (restored from storage), then has all of them
+   * request at once. Resolves the statuses (or error codes) and how many refreshes
+   * reached the backend.
+   */
+  async function requestAllAfterExpiry(pages) {
+    for (const page of pages) await page.evaluate(() => window.session.dispose());
+    env.server.advanceClock(901_000); // the default accessTtlSec is 900
+    for (const page of pages) await startSession(page, {});
+    const before = env.server.stats.refresh;
+    const results = await Promise.all(
+      pages.map((page) => page.evaluate(() => window.session.get('/user/profile').then((r) => r.status, (e) => e.code))),
+    );
+    return { results, refreshes: env.server.stats.refresh - before };
+  }
+
+  it('logout in one tab ends the session in the others within a second (median over 20)', { timeout: 120_000 }, async () => {
+    const { pages } = await openTabs(3);
+    const [one, two, three] = pages;
+    const delays = [];
     for (let round = 0; round < 20; round++) {
-      const logins = await Promise.all([two, three].map((p) => p.evaluate(() => window.events.filter((e) => e.type === 'auth:login').length)));
-      const login = await one.evaluate(() => window.session.login('userA@test.com', 'password'));
-      assert.equal(login.success, true);
+      const logins = await Promise.all([two, three].map((p) => eventCount(p, 'auth:login')));
+      await login(one, 'userA@test.com');
       // Wait for the login message itself, not just the shared storage.
-      await waitFor(two, (n) => window.events.filter((e) => e.type === 'auth:login').length > n, logins[0]);
-      await waitFor(three, (n) => window.events.filter((e) => e.type === 'auth:login').length > n, logins[1]);
-      const counts = await Promise.all([two, three].map((p) => p.evaluate(() => window.events.filter((e) => e.type === 'auth:logout').length)));
+      await waitForEvent(two, 'auth:login', logins[0]);
+      await waitForEvent(three, 'auth:login', logins[1]);
+      const counts = await Promise.all([two, three].map((p) => eventCount(p, 'auth:logout')));
       const firedAt = await one.evaluate(async () => {
         const seen = new Promise((resolve) => addEventListener('auth:logout', (e) => resolve(e.detail.timestamp), { once: true }));
         window.session.logout();
         return seen;
       });
       for (const [i, page] of [two, three].entries()) {
-        await waitFor(page, (n) => window.events.filter((e) => e.type === 'auth:logout').length > n, counts[i]);
+        await waitForEvent(page, 'auth:logout', counts[i]);
         const s = await state(page);
         const last = s.events.filter((e) => e.type === 'auth:logout').at(-1);
         assert.equal(last.detail.reason, 'remote');
@@ -113,21 +124,16 @@ test('logout in one tab ends the session in the others within a second (median o
     }
     delays.sort((a, b) => a - b);
     const median = delays[Math.floor(delays.length / 2)];
-    console.log(`cross-tab logout propagation: median ${median} ms, max ${delays.at(-1)} ms over ${delays.length}`);
-    assert.ok(delays.at(-1) <= 1000);
+    console.log(`${env.name}: cross-tab logout propagation: median ${median} ms, max ${delays.at(-1)} ms over ${delays.length}`);
+    assert.ok(delays.at(-1) <= 1000, `slowest propagation ${delays.at(-1)} ms`);
     // Only the tab that logged out told the backend, once per round.
-    assert.equal(server.requests.filter((r) => r.path === '/auth/logout').length, 20);
-  } finally {
-    await context.close();
-  }
-});
+    assert.equal(env.server.requests.filter((r) => r.path === '/auth/logout').length, 20);
+  });
 
-test('login in one tab is picked up by another as the same user', async () => {
-  const { context, pages } = await openTabs(2);
-  const [one, two] = pages;
-  try {
-    await one.evaluate(() => window.session.login('userB@test.com', 'password'));
-    await waitFor(two, () => window.events.some((e) => e.type === 'auth:login'));
+  it('login in one tab is picked up by another as the same user', async () => {
+    const { pages: [one, two] } = await openTabs(2);
+    await login(one, 'userB@test.com');
+    await waitForEvent(two, 'auth:login');
     const s = await state(two);
     assert.equal(s.authenticated, true);
     assert.equal(s.user.email, 'userB@test.com');
@@ -135,16 +141,46 @@ test('login in one tab is picked up by another as the same user', async () => {
     const profile = await two.evaluate(() => window.session.get('/user/profile').then((r) => r.data));
     assert.equal(profile.email, 'userB@test.com');
     await one.evaluate(() => window.session.logout());
-  } finally {
-    await context.close();
-  }
-});
+  });
 
-test('three tabs with expired access tokens request at once: one refresh, all succeed, none logged out', async () => {
-  const { context, pages } = await openTabs(3);
-  try {
-    await pages[0].evaluate(() => window.session.login('userA@test.com', 'password'));
-    for (const page of pages) await waitFor(page, () => window.session.isAuthenticated());
+  it('a background tab (hidden, throttled timers) joins a login and ends with a logout of the tab in front', async () => {
+    const { pages: [background, front] } = await openTabs(2);
+    await front.bringToFront();
+    assert.equal(await background.evaluate(() => document.visibilityState), 'hidden', 'the first tab is in the background');
+    assert.equal(await front.evaluate(() => document.visibilityState), 'visible');
+    // Two 10 ms timers in a row: a background tab gets about one timer wake-up a second
+    // (Firefox clamps each timer to 1 s; Chromium aligns wake-ups to whole seconds and
+    // lets a 0 ms timer through, hence 10 ms).
+    const twoTimersMs = await background.evaluate(() => new Promise((resolve) => {
+      const start = performance.now();
+      setTimeout(() => setTimeout(() => resolve(performance.now() - start), 10), 10);
+    }));
+    assert.ok(twoTimersMs >= 900, `the background tab's timers are throttled (two took ${Math.round(twoTimersMs)} ms)`);
+
+    await login(front, 'userB@test.com');
+    await waitForEvent(background, 'auth:login');
+    let s = await state(background);
+    assert.equal(s.authenticated, true, 'the background tab joined the session');
+    assert.equal(s.user?.email, 'userB@test.com');
+    const profile = await background.evaluate(() => window.session.get('/user/profile').then((r) => r.data));
+    assert.equal(profile.email, 'userB@test.com', 'the background tab calls the API as the new user');
+
+    await front.evaluate(() => window.session.logout());
+    await waitForEvent(background, 'auth:logout');
+    s = await state(background);
+    assert.equal(s.events.filter((e) => e.type === 'auth:logout').at(-1).detail.reason, 'remote');
+    assert.equal(s.authenticated, false);
+    assert.equal(s.user, null);
+    assert.equal(s.local, null, 'access token cleared from storage');
+    assert.equal(s.localRefresh, null, 'refresh token cleared from storage');
+    assert.equal(await background.evaluate(() => document.visibilityState), 'hidden', 'still in the background');
+  });
+
+  it('three tabs with expired access tokens request at once: one refresh, all succeed, none logged out', async () => {
+    const { pages } = await openTabs(3);
+    const logins = await Promise.all(pages.slice(1).map((p) => eventCount(p, 'auth:login')));
+    await login(pages[0], 'userA@test.com');
+    for (const [i, page] of pages.slice(1).entries()) await waitForEvent(page, 'auth:login', logins[i]);
     const { results, refreshes } = await requestAllAfterExpiry(pages);
     assert.deepEqual(results, [200, 200, 200]);
     assert.equal(refreshes, 1, 'exactly one refresh reached the backend');
@@ -154,45 +190,37 @@ test('three tabs with expired access tokens request at once: one refresh, all su
       assert.equal(s.events.filter((e) => e.type === 'auth:logout').length, 0);
     }
     await pages[0].evaluate(() => window.session.logout());
-  } finally {
-    await context.close();
-  }
-});
+  });
 
-test("storage: 'session' — logout still propagates through the channel", async () => {
-  const { context, pages } = await openTabs(2, { storage: 'session' });
-  const [one, two] = pages;
-  try {
-    await one.evaluate(() => window.session.login('userA@test.com', 'password'));
-    await waitFor(two, () => window.session.isAuthenticated());
+  it("storage: 'session' — logout still propagates through the channel", async () => {
+    const { pages: [one, two] } = await openTabs(2, { storage: 'session' });
+    await login(one, 'userA@test.com');
+    await waitForEvent(two, 'auth:login');
+    assert.equal((await state(two)).authenticated, true);
     assert.ok((await state(two)).sessionStored, 'tab two holds the tokens in its own sessionStorage');
     assert.equal((await state(two)).local, null);
     await one.evaluate(() => window.session.logout());
-    await waitFor(two, () => window.events.some((e) => e.type === 'auth:logout'));
+    await waitForEvent(two, 'auth:logout');
     const s = await state(two);
     assert.equal(s.events.find((e) => e.type === 'auth:logout').detail.reason, 'remote');
     assert.equal(s.authenticated, false);
     assert.equal(s.sessionStored, null);
-  } finally {
-    await context.close();
-  }
-});
+  });
 
-test('without BroadcastChannel and Web Locks: logout propagates via storage events, three tabs still refresh once', async () => {
-  const { context, pages } = await openTabs(3, {}, { withoutModernApis: true });
-  try {
+  it('without BroadcastChannel and Web Locks: logout propagates via storage events, three tabs still refresh once', async () => {
+    const { pages } = await openTabs(3, {}, { init: withoutModernApis });
     assert.equal(await pages[0].evaluate(() => typeof BroadcastChannel + '/' + typeof navigator.locks), 'undefined/undefined');
-    await pages[0].evaluate(() => window.session.login('userA@test.com', 'password'));
-    for (const page of pages.slice(1)) await waitFor(page, () => window.events.some((e) => e.type === 'auth:login'));
+    await login(pages[0], 'userA@test.com');
+    for (const page of pages.slice(1)) await waitForEvent(page, 'auth:login');
     const { results, refreshes } = await requestAllAfterExpiry(pages);
     assert.deepEqual(results, [200, 200, 200]);
     assert.equal(refreshes, 1, 'the storage lease let one tab refresh');
     assert.equal(await pages[1].evaluate(() => localStorage.getItem('cleanslate_lease:cleanslate-refresh:' + location.origin + '/api/v1')), null, 'lease released');
 
-    const counts = await Promise.all(pages.slice(1).map((p) => p.evaluate(() => window.events.filter((e) => e.type === 'auth:logout').length)));
+    const counts = await Promise.all(pages.slice(1).map((p) => eventCount(p, 'auth:logout')));
     await pages[0].evaluate(() => window.session.logout());
     for (const [i, page] of pages.slice(1).entries()) {
-      await waitFor(page, (n) => window.events.filter((e) => e.type === 'auth:logout').length > n, counts[i]);
+      await waitForEvent(page, 'auth:logout', counts[i]);
       const s = await state(page);
       assert.equal(s.events.filter((e) => e.type === 'auth:logout').at(-1).detail.reason, 'remote');
       assert.equal(s.authenticated, false);
@@ -200,7 +228,5 @@ test('without BroadcastChannel and Web Locks: logout propagates via storage even
     // The storage-event channel never put a token into storage.
     const keys = await pages[0].evaluate(() => Object.keys(localStorage));
     assert.deepEqual(keys.filter((k) => k.startsWith('cleanslate_msg')), []);
-  } finally {
-    await context.close();
-  }
+  });
 });

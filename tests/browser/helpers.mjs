@@ -1,35 +1,108 @@
 // Shared set-up for the browser tests: the reference server on an ephemeral port
-// (fresh database, demo controls on) and Debian's Chromium driven by playwright-core.
+// (fresh database, demo controls on) and one small driver layer over puppeteer-core,
+// so each test body is written once and runs in Debian's Chromium (over CDP) and
+// Debian's Firefox ESR (over WebDriver BiDi). puppeteer-core for both, because it is
+// the one client that drives stock Firefox; one API means no adapter per browser.
+import { describe, test, before, after, afterEach } from 'node:test';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-// Debian's package puts it here; CHROMIUM_PATH overrides. A browser is never downloaded.
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
+export const BROWSERS = ['chromium', 'firefox'];
+
+// Debian's packages put them here; the variables override. A browser is never downloaded.
+const SETUP = {
+  chromium: {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    missing: 'install Debian\'s chromium (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary',
+    options: {
+      browser: 'chrome',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-component-update'],
+      // puppeteer turns off Chromium's background-tab throttling by default; with it on,
+      // a tab that is not in front is `hidden` and its timers run at most once a second,
+      // as in a user's browser and as in Firefox, so both browsers test the same thing.
+      ignoreDefaultArgs: [
+        '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows',
+        '--disable-renderer-backgrounding',
+      ],
+    },
+  },
+  firefox: {
+    executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
+    missing: 'install Debian\'s firefox-esr (apt-get install -y firefox-esr) or set FIREFOX_PATH to a Firefox binary',
+    options: { browser: 'firefox' },
+  },
+};
 
 export const USER_A = { email: 'userA@test.com', name: 'User A' };
 export const USER_B = { email: 'userB@test.com', name: 'User B' };
 export const LOGOUT_WARNING = '[Auth] Backend notification failed (non-critical):';
 // The demo page creates its session with this logoutTimeoutMs.
 export const DEMO_LOGOUT_TIMEOUT_MS = 3000;
+export const DESKTOP = { width: 1200, height: 900 };
 
-/** Starts the browser; throws (so the test fails, never skips) when Chromium is missing. */
-export async function launchBrowser() {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}. The browser tests need Debian's chromium ` +
-      '(apt-get install -y chromium) or CHROMIUM_PATH pointing at a Chromium binary.',
-    );
+/** Starts a browser by name; throws (so the test fails, never skips) when it is not installed. */
+export async function launchBrowser(name) {
+  const setup = SETUP[name];
+  if (!setup) throw new Error(`unknown browser "${name}" (known: ${BROWSERS.join(', ')})`);
+  if (!existsSync(setup.executablePath)) {
+    throw new Error(`${name} not found at ${setup.executablePath}: ${setup.missing}.`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  return puppeteer.launch({ executablePath: setup.executablePath, headless: true, ...setup.options });
+}
+
+/**
+ * Defines a file's tests once per browser: a describe block per browser with its own
+ * reference server and one launched browser (Firefox takes seconds to start). `define`
+ * gets `env` ({ name, browser, server, newContext }) and `it`, node's `test` with the
+ * browser's name in front of the title; when the browser or the server cannot start,
+ * every test fails with the reason. Contexts made by env.newContext() are closed
+ * after each test, also when it failed half-way.
+ */
+export function forEachBrowser(define) {
+  for (const name of BROWSERS) {
+    describe(name, () => {
+      const contexts = new Set();
+      const env = {
+        name,
+        browser: null,
+        server: null,
+        async newContext() {
+          const context = await env.browser.createBrowserContext();
+          contexts.add(context);
+          return context;
+        },
+      };
+      let setupError = null;
+      before(async () => {
+        try {
+          env.server = await startDemoServer();
+          env.browser = await launchBrowser(name);
+        } catch (err) {
+          setupError = err; // thrown by every test below: a failed hook alone only cancels them
+        }
+      });
+      afterEach(async () => {
+        for (const context of contexts) await context.close().catch(() => {});
+        contexts.clear();
+      });
+      after(async () => {
+        await env.browser?.close();
+        await env.server?.close();
+      });
+      define(env, (title, ...rest) => {
+        const body = rest.pop();
+        test(`${name}: ${title}`, ...rest, (t) => {
+          if (setupError) throw setupError;
+          return body(t);
+        });
+      });
+    });
+  }
 }
 
 /** Starts the reference server with a throw-away database; close() removes it again. */
@@ -53,33 +126,144 @@ export async function startDemoServer(options = {}) {
 }
 
 /**
- * Opens the demo in a fresh browser context and waits until the session library is ready.
- * Console messages and uncaught page errors are collected from before navigation.
+ * Opens `url` in a new page (tab) of `context`. Console messages and uncaught page errors
+ * are collected from before navigation; `init` runs in the page before any of its scripts.
  */
-export async function openDemo(browser, server, contextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, ...contextOptions });
+export async function openPage(context, url, { viewport = DESKTOP, init } = {}) {
   const page = await context.newPage();
   const consoleMessages = [];
   const pageErrors = [];
   page.on('console', (msg) => consoleMessages.push({ type: msg.type(), text: msg.text() }));
   page.on('pageerror', (err) => pageErrors.push(String(err?.stack ?? err)));
-  await page.goto(new URL('/', server.url).href);
-  await waitForReady(page);
-  return { context, page, consoleMessages, pageErrors };
+  await page.setViewport(viewport);
+  if (init) await page.evaluateOnNewDocument(init);
+  await page.goto(url);
+  return { page, consoleMessages, pageErrors };
+}
+
+/** Opens the demo in a new isolated context and waits until the session library is ready. */
+export async function openDemo(env, { viewport } = {}) {
+  const context = await env.newContext();
+  const opened = await openPage(context, new URL('/', env.server.url).href, { viewport });
+  await waitForReady(opened.page);
+  return { context, ...opened };
 }
 
 export async function waitForReady(page) {
-  await page.locator('[data-testid="app"][data-ready="true"]').waitFor({ state: 'attached', timeout: 10_000 });
+  await page.waitForSelector('[data-testid="app"][data-ready="true"]', { timeout: 10_000 });
 }
 
-/** Waits until the element's text contains `text` (the element must be visible). */
-export async function waitForText(page, testId, text, timeout = 5000) {
-  await page.getByTestId(testId).filter({ hasText: text }).waitFor({ state: 'visible', timeout });
+// ---- elements by data-testid -------------------------------------------------
+
+export const byTestId = (testId) => `[data-testid="${testId}"]`;
+
+/**
+ * "Shown" means rendered with a box and not hidden by CSS.
+ * Waits until the element is shown (or, with `hidden: true`, until it is not) and,
+ * when `text` (a string or RegExp) is given, its text matches. Re-checked on every
+ * DOM change, not on a timer, so it is as quick in a background tab as in front.
+ */
+export async function waitForTestId(page, testId, { text, hidden = false, timeout = 5000 } = {}) {
+  const pattern = text instanceof RegExp ? { source: text.source, flags: text.flags } : text;
+  try {
+    await page.waitForFunction((selector, wantHidden, pat) => {
+      const el = document.querySelector(selector);
+      const isShown = !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+      if (wantHidden) return !isShown;
+      if (!isShown) return false;
+      if (pat === undefined || pat === null) return true;
+      const content = el.textContent;
+      return typeof pat === 'string' ? content.includes(pat) : new RegExp(pat.source, pat.flags).test(content);
+    }, { polling: 'mutation', timeout }, byTestId(testId), hidden, pattern ?? null);
+  } catch (err) {
+    const now = await textOf(page, testId).catch(() => '(no such element)');
+    err.message = `${testId} ${hidden ? 'still shown' : `not shown${text ? ` with text ${text}` : ''}`}` +
+      ` after ${timeout} ms (text now: ${JSON.stringify(now)}): ${err.message}`;
+    throw err;
+  }
 }
+
+/** Waits until the element is shown and its text contains `text`. */
+export function waitForText(page, testId, text, timeout = 5000) {
+  return waitForTestId(page, testId, { text, timeout });
+}
+
+/** Clicks the element once it is shown and enabled. */
+export async function click(page, testId) {
+  await page.locator(byTestId(testId)).setTimeout(5000).click();
+}
+
+/** Taps the element (touch input) once it is shown. */
+export async function tap(page, testId) {
+  const el = await page.waitForSelector(byTestId(testId), { visible: true, timeout: 5000 });
+  await el.tap();
+  await el.dispose();
+}
+
+/** Replaces the value of an input. */
+export async function type(page, testId, text) {
+  await page.locator(byTestId(testId)).setTimeout(5000).fill(text);
+}
+
+export async function selectOption(page, testId, value) {
+  await page.select(byTestId(testId), value);
+}
+
+export function isVisible(page, testId) {
+  return page.$eval(byTestId(testId),
+    (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden');
+}
+
+export function textOf(page, testId) {
+  return page.$eval(byTestId(testId), (el) => el.textContent);
+}
+
+export function attributeOf(page, testId, name) {
+  return page.$eval(byTestId(testId), (el, n) => el.getAttribute(n), name);
+}
+
+/** The element's box in CSS pixels of the viewport, or null when it is not rendered. */
+export async function boxOf(page, testId) {
+  const el = await page.$(byTestId(testId));
+  if (!el) return null;
+  try {
+    return await el.boundingBox();
+  } finally {
+    await el.dispose();
+  }
+}
+
+// ---- demo flows ---------------------------------------------------------------
 
 export async function signInWithButton(page, user) {
-  await page.getByTestId(user === USER_A ? 'login-as-a' : 'login-as-b').click();
+  await click(page, user === USER_A ? 'login-as-a' : 'login-as-b');
   await waitForText(page, 'profile-name', user.name);
+}
+
+/** Waits for the first page-log line containing `text`; resolves its data-kind (the line's level). */
+export async function waitForLogLine(page, text, timeout = 5000) {
+  const handle = await page.waitForFunction((t) => [...document.querySelectorAll('[data-testid="log-entry"]')]
+    .find((li) => li.textContent.includes(t))?.dataset.kind, { polling: 'mutation', timeout }, text);
+  return handle.jsonValue();
+}
+
+// The README picture (scripts/screenshot.mjs) and the screenshot test stage the same scene.
+export const SCREENSHOT_VIEWPORT = { width: 1000, height: 700 };
+
+/** A short story for the log: A signs out while the backend hangs, then B signs in. */
+export async function stageScreenshotScene(page) {
+  await signInWithButton(page, USER_A);
+  await selectOption(page, 'fault-select', 'hang');
+  await click(page, 'fault-apply');
+  await waitForText(page, 'fault-status', 'never answers');
+  await click(page, 'logout-button');
+  await waitForLogLine(page, LOGOUT_WARNING, DEMO_LOGOUT_TIMEOUT_MS + 10_000);
+  await waitForText(page, 'fault-status', 'healthy');
+  await signInWithButton(page, USER_B);
+  await waitForText(page, 'session-expiry', /\d\d:\d\d/);
+  await page.waitForSelector('[data-testid="profile-panel"][aria-busy="false"]', { timeout: 5000 });
+  // Nothing keyboard-focused in the picture.
+  await page.evaluate(() => document.activeElement?.blur());
 }
 
 export async function storedTokens(page) {
@@ -99,7 +283,7 @@ export function jwtPayload(token) {
 }
 
 export async function logText(page) {
-  return page.getByTestId('log').innerText();
+  return page.$eval(byTestId('log'), (el) => el.innerText);
 }
 
 export function problems({ consoleMessages, pageErrors }, types = ['error']) {

@@ -1,4 +1,4 @@
-// Shrinks a Chromium screenshot for the README: re-encodes a truecolor PNG as an
+// Shrinks a browser screenshot for the README: re-encodes a truecolor PNG as an
 // 8-bit palette PNG (the 256 most frequent colours; any other colour maps to the
 // nearest of them). UI screenshots have few colours, so this is near-lossless and
 // about a third of the size. No dependencies beyond node:zlib.

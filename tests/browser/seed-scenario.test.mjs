@@ -1,25 +1,12 @@
 // The seed scenario through the demo UI: A signs in, signs out, B signs in on the same
 // page, and nothing of A is left in the panels, in storage or in any rendered response.
-import { test, before, after } from 'node:test';
+// Runs in every browser of helpers.mjs.
 import assert from 'node:assert/strict';
 import {
-  launchBrowser, startDemoServer, openDemo, signInWithButton, storedTokens, jwtPayload, waitForReady,
-  waitForText,
+  forEachBrowser, openDemo, signInWithButton, storedTokens, jwtPayload, waitForReady, waitForText,
+  waitForTestId, click, textOf, attributeOf, isVisible,
   USER_A, USER_B,
 } from './helpers.mjs';
-
-let browser;
-let server;
-
-before(async () => {
-  server = await startDemoServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 async function panelTexts(page) {
   // textContent includes hidden elements, so stale data in a hidden view is caught too.
@@ -46,96 +33,101 @@ function assertNoTraceOfA(storage, tokensA, when) {
   }
 }
 
-test('user A signs out, user B signs in: nothing of A remains', { timeout: 30_000 }, async () => {
-  const { page, context } = await openDemo(browser, server);
-  const profileBodies = [];
+/** Records the JSON body of every /user/profile response the page receives, in order. */
+function recordProfileBodies(page) {
+  const bodies = [];
   page.on('response', (res) => {
-    if (new URL(res.url()).pathname.endsWith('/user/profile')) {
-      profileBodies.push(res.json().catch(() => null));
+    if (new URL(res.url()).pathname.endsWith('/user/profile')) bodies.push(res.json().catch(() => null));
+  });
+  return bodies;
+}
+
+forEachBrowser((env, it) => {
+  it('user A signs out, user B signs in: nothing of A remains', { timeout: 30_000 }, async () => {
+    const { page } = await openDemo(env);
+    const profileBodies = recordProfileBodies(page);
+
+    // --- A ---
+    await signInWithButton(page, USER_A);
+    assert.equal(await textOf(page, 'profile-email'), USER_A.email);
+    assert.match(await textOf(page, 'session-user'), /User A/);
+    const idA = (await textOf(page, 'profile-id')).trim();
+    assert.ok(idA, 'profile id of A is shown');
+    const tokensA = await storedTokens(page);
+    assert.ok(tokensA.access && tokensA.refresh, 'A holds both tokens after login');
+    assert.equal(String(jwtPayload(tokensA.access)?.sub), idA, "A's access token belongs to A");
+
+    // --- logout ---
+    await click(page, 'logout-button');
+    await waitForTestId(page, 'login-view');
+    await waitForText(page, 'status', 'revoked');
+    assert.deepEqual(await storedTokens(page), { access: null, refresh: null }, 'tokens cleared on logout');
+    assertNoTraceOfA(await storageDump(page), tokensA, 'after logout');
+    const between = await panelTexts(page);
+    assert.ok(!between.includes(USER_A.email) && !between.includes(USER_A.name),
+      `panels still show A after logout: ${between}`);
+    assert.equal(await textOf(page, 'session-expiry'), '—');
+    const responsesOfA = profileBodies.length;
+    assert.ok(responsesOfA >= 1, "A's profile was loaded through the API");
+
+    // --- B ---
+    await signInWithButton(page, USER_B);
+    assert.equal(await textOf(page, 'profile-email'), USER_B.email);
+    const idB = (await textOf(page, 'profile-id')).trim();
+    assert.notEqual(idB, idA);
+    assert.equal(await attributeOf(page, 'profile-panel', 'data-user-id'), idB);
+
+    const after = await panelTexts(page);
+    assert.ok(!after.includes(USER_A.email), 'no userA@test.com in the profile/session panels');
+    assert.ok(!after.includes(USER_A.name), 'no "User A" in the profile/session panels');
+    assert.match(after, /User B/);
+
+    // Storage: only B's tokens, different from A's, and B's access token is B's.
+    const storage = await storageDump(page);
+    const tokensB = { access: storage.local.access_token, refresh: storage.local.refresh_token };
+    assert.ok(tokensB.access && tokensB.refresh, 'B holds both tokens');
+    assert.notEqual(tokensB.access, tokensA.access);
+    assert.notEqual(tokensB.refresh, tokensA.refresh);
+    assert.equal(String(jwtPayload(tokensB.access)?.sub), idB, "the stored access token is B's");
+    assertNoTraceOfA(storage, tokensA, 'after B signed in');
+
+    // Every profile response rendered since B signed in is B's.
+    const bodiesOfB = (await Promise.all(profileBodies)).slice(responsesOfA);
+    assert.ok(bodiesOfB.length >= 1, "B's profile was loaded through the API");
+    for (const body of bodiesOfB) {
+      assert.equal(body?.email, USER_B.email, `a profile response after B's login was not B's: ${JSON.stringify(body)}`);
     }
+
+    // The reload button fetches again and still renders B.
+    const [reloaded] = await Promise.all([
+      page.waitForResponse((res) => new URL(res.url()).pathname.endsWith('/user/profile'), { timeout: 5000 }),
+      click(page, 'profile-reload'),
+    ]);
+    assert.equal((await reloaded.json()).email, USER_B.email);
+    await page.waitForFunction(() => document.querySelector('[data-testid="profile-panel"]').getAttribute('aria-busy') === 'false',
+      { polling: 'mutation', timeout: 5000 });
+    assert.equal(await textOf(page, 'profile-email'), USER_B.email);
   });
 
-  // --- A ---
-  await signInWithButton(page, USER_A);
-  assert.equal(await page.getByTestId('profile-email').textContent(), USER_A.email);
-  assert.match(await page.getByTestId('session-user').textContent(), /User A/);
-  const idA = (await page.getByTestId('profile-id').textContent()).trim();
-  assert.ok(idA, 'profile id of A is shown');
-  const tokensA = await storedTokens(page);
-  assert.ok(tokensA.access && tokensA.refresh, 'A holds both tokens after login');
-  assert.equal(String(jwtPayload(tokensA.access)?.sub), idA, "A's access token belongs to A");
+  it('a reload restores the signed-in view from storage', { timeout: 30_000 }, async () => {
+    const { page } = await openDemo(env);
+    await signInWithButton(page, USER_A);
+    const tokens = await storedTokens(page);
+    assert.ok(tokens.access && tokens.refresh, 'A holds both tokens after login');
 
-  // --- logout ---
-  await page.getByTestId('logout-button').click();
-  await page.getByTestId('login-view').waitFor({ state: 'visible', timeout: 2000 });
-  await page.getByTestId('status').filter({ hasText: 'revoked' }).waitFor({ timeout: 5000 });
-  assert.deepEqual(await storedTokens(page), { access: null, refresh: null }, 'tokens cleared on logout');
-  assertNoTraceOfA(await storageDump(page), tokensA, 'after logout');
-  const between = await panelTexts(page);
-  assert.ok(!between.includes(USER_A.email) && !between.includes(USER_A.name),
-    `panels still show A after logout: ${between}`);
-  assert.equal(await page.getByTestId('session-expiry').textContent(), '—');
-  const responsesOfA = profileBodies.length;
-  assert.ok(responsesOfA >= 1, "A's profile was loaded through the API");
+    await page.reload();
+    await waitForReady(page);
+    await waitForText(page, 'profile-name', USER_A.name);
+    assert.equal(await isVisible(page, 'login-view'), false);
+    assert.equal(await textOf(page, 'profile-email'), USER_A.email);
+    assert.deepEqual(await storedTokens(page), tokens, 'the same session continues');
 
-  // --- B ---
-  await signInWithButton(page, USER_B);
-  assert.equal(await page.getByTestId('profile-email').textContent(), USER_B.email);
-  const idB = (await page.getByTestId('profile-id').textContent()).trim();
-  assert.notEqual(idB, idA);
-  assert.equal(await page.getByTestId('profile-panel').getAttribute('data-user-id'), idB);
-
-  const after = await panelTexts(page);
-  assert.ok(!after.includes(USER_A.email), 'no userA@test.com in the profile/session panels');
-  assert.ok(!after.includes(USER_A.name), 'no "User A" in the profile/session panels');
-  assert.match(after, /User B/);
-
-  // Storage: only B's tokens, different from A's, and B's access token is B's.
-  const storage = await storageDump(page);
-  const tokensB = { access: storage.local.access_token, refresh: storage.local.refresh_token };
-  assert.ok(tokensB.access && tokensB.refresh, 'B holds both tokens');
-  assert.notEqual(tokensB.access, tokensA.access);
-  assert.notEqual(tokensB.refresh, tokensA.refresh);
-  assert.equal(String(jwtPayload(tokensB.access)?.sub), idB, "the stored access token is B's");
-  assertNoTraceOfA(storage, tokensA, 'after B signed in');
-
-  // Every profile response rendered since B signed in is B's.
-  const bodiesOfB = (await Promise.all(profileBodies)).slice(responsesOfA);
-  assert.ok(bodiesOfB.length >= 1, "B's profile was loaded through the API");
-  for (const body of bodiesOfB) {
-    assert.equal(body?.email, USER_B.email, `a profile response after B's login was not B's: ${JSON.stringify(body)}`);
-  }
-
-  // The reload button fetches again and still renders B.
-  const [reloaded] = await Promise.all([
-    page.waitForResponse((res) => new URL(res.url()).pathname.endsWith('/user/profile')),
-    page.getByTestId('profile-reload').click(),
-  ]);
-  assert.equal((await reloaded.json()).email, USER_B.email);
-  await page.waitForFunction(() => document.querySelector('[data-testid="profile-panel"]').getAttribute('aria-busy') === 'false');
-  assert.equal(await page.getByTestId('profile-email').textContent(), USER_B.email);
-
-  await context.close();
-});
-
-test('a reload restores the signed-in view from storage', { timeout: 30_000 }, async () => {
-  const { page, context } = await openDemo(browser, server);
-  await signInWithButton(page, USER_A);
-  const tokens = await storedTokens(page);
-
-  await page.reload();
-  await waitForReady(page);
-  await waitForText(page, 'profile-name', USER_A.name);
-  assert.equal(await page.getByTestId('login-view').isVisible(), false);
-  assert.equal(await page.getByTestId('profile-email').textContent(), USER_A.email);
-  assert.deepEqual(await storedTokens(page), tokens, 'the same session continues');
-
-  // Signing out after a restore clears everything just the same.
-  await page.getByTestId('logout-button').click();
-  await page.getByTestId('login-view').waitFor({ state: 'visible', timeout: 2000 });
-  assert.deepEqual(await storedTokens(page), { access: null, refresh: null });
-  await page.reload();
-  await waitForReady(page);
-  assert.equal(await page.getByTestId('login-view').isVisible(), true, 'still signed out after another reload');
-  await context.close();
+    // Signing out after a restore clears everything just the same.
+    await click(page, 'logout-button');
+    await waitForTestId(page, 'login-view');
+    assert.deepEqual(await storedTokens(page), { access: null, refresh: null });
+    await page.reload();
+    await waitForReady(page);
+    assert.equal(await isVisible(page, 'login-view'), true, 'still signed out after another reload');
+  });
 });

@@ -665,6 +665,29 @@ test('test hooks: waits on requests, held requests, a clock tests move', async (
   }
 });
 
+test('advanceClock() moves the token clock: access, refresh and CSRF tokens expire without waiting', async () => {
+  const srv = await startServer({ dbPath: freshDbPath(), accessTtlSec: 60, refreshTtlSec: 3600 });
+  try {
+    const s = await loginAs(srv);
+    srv.advanceClock(61_000);
+    const r = await call(srv, 'GET', '/user/profile', { token: s.access_token });
+    assert.equal(r.status, 401);
+    assert.equal(r.data.code, 'token_expired');
+    const renewed = await refresh(srv, s.refresh_token);
+    assert.equal(renewed.status, 200, 'the refresh token is still inside its lifetime');
+    assert.equal((await call(srv, 'GET', '/user/profile', { token: renewed.data.access_token })).status, 200);
+    srv.advanceClock(3600_000);
+    assert.equal((await refresh(srv, renewed.data.refresh_token)).data.code, 'token_expired');
+    // CSRF tokens live two hours: the one issued before is now refused.
+    const csrf = await csrfOf(srv);
+    srv.advanceClock(2 * 3600_000 + 1000);
+    const login = await call(srv, 'POST', '/auth/login', { body: { email: 'userA@test.com', password: 'password' }, csrf });
+    assert.equal(login.status, 403);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('failed logins are rate limited per account and per address', async () => {
   const srv = await startServer({
     dbPath: freshDbPath(), loginRateLimit: { perAccount: 3, perAddress: 8, windowSec: 60 },

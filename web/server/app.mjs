@@ -171,6 +171,9 @@ function parseRouteKey(routeKey) {
 // staticDirs ({ '/': dir } or { '/app': dir }) serves more directories beside
 // the demo and web/dist, on the API's origin; the longest matching prefix wins
 // and a '/' mount takes every path outside /api/v1.
+// clockOffsetMs (and advanceClock(ms) on the handle) moves the clock the
+// token checks read: access/refresh/CSRF token issue and expiry. Tests use it
+// to let tokens expire without waiting in real time; main.mjs does not expose it.
 export async function startServer({
   port = 0,
   dbPath,
@@ -184,6 +187,7 @@ export async function startServer({
   loginRateLimit = DEFAULT_RATE_LIMIT,
   log = false,
   scryptN = DEFAULT_SCRYPT_N,
+  clockOffsetMs = 0,
 } = {}) {
   if (typeof dbPath !== 'string' || dbPath === '') {
     throw new TypeError('startServer: dbPath is required');
@@ -216,11 +220,11 @@ export async function startServer({
   const watchers = new Set();
   let closed = false;
   let closing = null;
-
-  // The time every token, CSRF and refresh-expiry decision reads. Tests move
-  // it forward (advanceClock) to expire tokens instead of waiting for them.
-  let clockOffsetMs = 0;
-  const nowMs = () => Date.now() + clockOffsetMs;
+  // The time every token, CSRF and refresh-expiry decision reads (rate limits
+  // and logs keep the real clock). Tests move it forward (clockOffsetMs,
+  // advanceClock) to expire tokens instead of waiting for them.
+  let clockOffset = Number(clockOffsetMs) || 0;
+  const nowMs = () => Date.now() + clockOffset;
   const nowSec = () => Math.floor(nowMs() / 1000);
 
   const sweepTimer = setInterval(() => {
@@ -701,7 +705,7 @@ export async function startServer({
     // expiry) forward by ms; returns the server's time in ms.
     advanceClock(ms) {
       if (!Number.isFinite(ms) || ms < 0) throw new TypeError('advanceClock: ms must be a finite number >= 0');
-      clockOffsetMs += ms;
+      clockOffset += ms;
       return nowMs();
     },
     rotateCsrfSecret() {
