@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-const BUDGET_GZIP_BYTES = 39_000;
+// 40,000: cancellation for real, body caps while receiving, the lifetime-based
+// refresh schedule and the cross-tab revocation hand-over took the build from
+// 37.8 KB to 39.7 KB.
+const BUDGET_GZIP_BYTES = 40_000;
 
 test(`web/dist download stays within ${BUDGET_GZIP_BYTES} bytes gzip -9`, () => {
   let total = 0;
