@@ -102,6 +102,7 @@ test('a 400 MiB login answer is cut off while it arrives and never grows the was
     assert.ok(sent < bytes / 4, `the server stopped early (${sent} of ${bytes} bytes sent, Content-Length: ${contentLength})`);
     assert.equal(localStorage.length, 0);
   }
+  console.log(`wasm memory around two 400 MiB login answers: ${before} -> ${wasmMemory.buffer.byteLength} bytes`);
   assert.ok(wasmMemory.buffer.byteLength <= before + 2 * 1024 * 1024,
     `wasm memory ${before} -> ${wasmMemory.buffer.byteLength} bytes`);
   assert.equal((await session.login('userA@test.com', 'password')).success, true, 'a normal login still works');
