@@ -145,9 +145,9 @@ async function browserApp(t, name, { build, step, served, output }) {
   }
   t.diagnostic(`${name} output: ${sizes.join(', ')}`);
 
+  browser ??= await launchBrowser('chromium');
   const server = await startServer({ port: 0, dbPath: join(work, `${name}.sqlite`), staticDirs: { '/': root } });
-  browser ??= await launchBrowser();
-  const context = await browser.newContext();
+  const context = await browser.createBrowserContext();
   try {
     const page = await context.newPage();
     const wasm = [];
@@ -160,7 +160,7 @@ async function browserApp(t, name, { build, step, served, output }) {
       if (m.type() === 'error') errors.push(m.text());
     });
     await page.goto(`${server.url}/`);
-    await page.waitForFunction(() => window.appResult !== undefined, null, { timeout: 3 * MINUTE });
+    await page.waitForFunction(() => window.appResult !== undefined, { timeout: 3 * MINUTE });
     const result = await page.evaluate(() => window.appResult);
 
     assert.equal(result.error, undefined, result.error);
