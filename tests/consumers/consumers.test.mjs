@@ -3,7 +3,8 @@
 // into small apps built with Vite, webpack 5, esbuild and Rollup, each run in
 // Chromium against the reference backend on the page's own origin; into a
 // Node ESM app with jsdom globals; and into a TypeScript project compiled by
-// tsc --strict. The apps' sources are in tests/consumers/apps/<name>/.
+// tsc --strict. The apps' sources are in tests/consumers/apps/<name>/ (the
+// bundler apps share apps/browser-app.js).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -97,11 +98,16 @@ let packing = null;
 const packOnce = () => (packing ??= packFreshCopy());
 const tarball = async () => (await packOnce()).tarball;
 
+// The bundler apps share one source (apps/browser-app.js, their main.js);
+// each has its own index.html.
+const BROWSER_APPS = new Set(['vite', 'webpack', 'esbuild', 'rollup']);
+
 // An app folder in `work`: the fixture's files, a package.json and the tarball
 // installed from file as a user would (no registry needed: no dependencies).
 async function installApp(name) {
   const dir = join(work, name);
   cpSync(join(APPS, name), dir, { recursive: true });
+  if (BROWSER_APPS.has(name)) cpSync(join(APPS, 'browser-app.js'), join(dir, 'main.js'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }, null, 2));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', await tarball()], { cwd: dir });
   const installed = join(dir, 'node_modules', PACKAGE, 'web', 'dist');
