@@ -112,7 +112,9 @@ describe('reference server', () => {
 
   before(async () => {
     dbPath = freshDbPath();
-    srv = await startServer({ dbPath, jwtSecret: JWT_SECRET, controls: true, corsOrigins: [ALLOWED_ORIGIN] });
+    srv = await startServer({
+      dbPath, jwtSecret: JWT_SECRET, controls: true, recordRequests: true, corsOrigins: [ALLOWED_ORIGIN],
+    });
   });
   after(async () => {
     await srv.close();
@@ -388,8 +390,13 @@ describe('reference server', () => {
     assert.ok(srv.stats.csrf >= before.csrf + 2);
 
     const entry = srv.requests.filter((r) => r.path === '/auth/login' && r.method === 'POST').at(-2);
-    assert.equal(entry.headers['x-csrf-token'], csrf);
-    assert.deepEqual(JSON.parse(entry.body), { email: 'userA@test.com', password: 'nope' });
+    assert.equal(entry.hasCsrf, true);
+    assert.equal(entry.hasAuthorization, false);
+    assert.equal(entry.headers['x-csrf-token'], undefined, 'the CSRF token itself is not kept');
+    assert.equal(entry.headers['content-type'], 'application/json');
+    assert.equal(entry.body, undefined, 'no body is kept');
+    assert.equal(entry.status, 401);
+    assert.equal(entry.url, '/api/v1/auth/login');
     assert.equal(typeof entry.at, 'number');
     assert.equal(srv.requests.at(-1).path, '/auth/login');
     assert.ok(srv.requests.length <= 5000);

@@ -1,8 +1,8 @@
 // The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
 // refresh rotation with reuse detection, logout, profile and a few sample
 // routes), the demo controls, static files, CORS, login rate limiting and the
-// test hooks (request log, counters, injected faults, promises on requests,
-// a clock tests can move forward).
+// test hooks (an opt-in request log that keeps no credentials, counters,
+// injected faults, promises on requests, a clock tests can move forward).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -27,6 +27,8 @@ const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-CSRF-Token, Cache-C
 const DEFAULT_RATE_LIMIT = { perAccount: 10, perAddress: 50, windowSec: 300 };
 const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOGOUT_ROUTE = 'POST /auth/logout';
+// Request headers whose values the request log never keeps (only whether they were sent).
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-csrf-token']);
 
 // Failed attempts per key inside a sliding time window.
 class SlidingWindowLimiter {
@@ -137,6 +139,19 @@ function bearerToken(req) {
   return m ? m[1] : null;
 }
 
+// A request body as a JSON object: { value } or { error } (an empty body is {}).
+function parseJsonObject(text) {
+  if (text.trim() === '') return { value: {} };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { error: 'Malformed JSON body' };
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { error: 'JSON body must be an object' };
+  return { value };
+}
+
 function normaliseFault(spec) {
   if (!spec || !FAULT_MODES.has(spec.mode)) {
     throw new TypeError(`fault: mode must be one of ${[...FAULT_MODES].join(', ')}`);
@@ -174,6 +189,9 @@ function parseRouteKey(routeKey) {
 // clockOffsetMs (and advanceClock(ms) on the handle) moves the clock the
 // token checks read: access/refresh/CSRF token issue and expiry. Tests use it
 // to let tokens expire without waiting in real time; main.mjs does not expose it.
+// recordRequests keeps the last 5,000 API requests in `requests` for tests:
+// method, path, url, status, time and headers, but never a body or a
+// credential (see logEntry). Off by default, and then `requests` is null.
 export async function startServer({
   port = 0,
   dbPath,
@@ -181,6 +199,7 @@ export async function startServer({
   refreshTtlSec = 604800,
   jwtSecret,
   controls = false,
+  recordRequests = false,
   staticRoot = DEFAULT_STATIC_ROOT,
   staticDirs = {},
   corsOrigins = [],
@@ -207,7 +226,7 @@ export async function startServer({
   const dummyPasswordHash = await hashPassword(randomToken(16), { N: scryptN });
 
   const stats = { login: 0, loginFailed: 0, refresh: 0, refreshFailed: 0, logout: 0, csrf: 0, profile: 0 };
-  const requests = [];
+  const requests = recordRequests ? [] : null;
   const faults = new Map();
   const sockets = new Set();
   // Test hooks: 'hang-open' when the 'hang' fault holds a request and
@@ -556,16 +575,44 @@ export async function startServer({
     }
   }
 
+  // What the request log keeps of a request: never a body or a credential.
+  // The values of SECRET_HEADERS become booleans; a refresh_token in the body
+  // becomes its SHA-256 (tests match it against the token they hold).
+  function logEntry(req, relPath, body) {
+    const headers = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!SECRET_HEADERS.has(name)) headers[name] = value;
+    const entry = {
+      method: req.method,
+      path: relPath,
+      url: req.url,
+      headers,
+      hasAuthorization: req.headers.authorization !== undefined,
+      hasCsrf: req.headers['x-csrf-token'] !== undefined,
+      at: Date.now(),
+      status: null,
+    };
+    const refreshToken = UNSAFE_METHODS.has(req.method) ? body().value?.refresh_token : undefined;
+    if (typeof refreshToken === 'string') entry.refreshTokenHash = sha256Hex(refreshToken);
+    return entry;
+  }
+
   async function handleApi(req, res, rawPath) {
     const relPath = rawPath.slice(API_PREFIX.length) || '/';
     const body = await readBody(req);
     if (!body || closed) return;
-    const entry = {
-      method: req.method, path: relPath, url: req.url, headers: { ...req.headers }, body: body.text, at: Date.now(),
-    };
-    requests.push(entry);
-    if (requests.length > REQUEST_LOG_CAP) requests.splice(0, requests.length - REQUEST_LOG_CAP);
-    notifyWatchers(entry, res);
+    let parsed;
+    const jsonBody = () => (parsed ??= parseJsonObject(body.text));
+    if (requests || watchers.size) {
+      const entry = logEntry(req, relPath, jsonBody);
+      if (requests) {
+        requests.push(entry);
+        if (requests.length > REQUEST_LOG_CAP) requests.splice(0, requests.length - REQUEST_LOG_CAP);
+        res.once('close', () => {
+          entry.status = res.writableFinished ? res.statusCode : null;
+        });
+      }
+      notifyWatchers(entry, res);
+    }
 
     if (await applyFault(req, res, `${req.method} ${relPath}`)) return;
     if (req.method === 'OPTIONS') return preflight(res);
@@ -585,23 +632,16 @@ export async function startServer({
       return sendJson(res, 405, { detail: 'Method not allowed' }, { Allow: Object.keys(route).join(', ') });
     }
 
-    let parsed = {};
+    let args = {};
     if (unsafe) {
-      if (body.text.trim() !== '') {
-        try {
-          parsed = JSON.parse(body.text);
-        } catch {
-          return sendJson(res, 400, { detail: 'Malformed JSON body', code: 'bad_request' });
-        }
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          return sendJson(res, 400, { detail: 'JSON body must be an object', code: 'bad_request' });
-        }
-      }
+      const { value, error } = jsonBody();
+      if (error) return sendJson(res, 400, { detail: error, code: 'bad_request' });
+      args = value;
     }
 
     let result;
     try {
-      result = await handler({ req, body: parsed, ip: req.socket.remoteAddress || 'unknown' });
+      result = await handler({ req, body: args, ip: req.socket.remoteAddress || 'unknown' });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       result = json(err.status, err.body, err.headers);
@@ -692,7 +732,8 @@ export async function startServer({
       return releaseHeld(routeKey);
     },
     // The next API request received from now on for which predicate(entry)
-    // is true, as its request-log entry. Register before causing the request.
+    // is true, as its request-log entry (whether or not recordRequests keeps
+    // a log). Register before causing the request.
     waitForRequest(predicate) {
       return watch('received', predicate);
     },
