@@ -453,15 +453,15 @@ describe('reference server', () => {
     }
   });
 
-  test('demo controls arm a one-shot logout fault without CSRF', async () => {
-    const arm = await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'slow', delayMs: 300 } });
+  test('demo controls arm a one-shot logout fault', async () => {
+    const csrf = await csrfOf(srv);
+    const arm = await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'slow', delayMs: 300 }, csrf });
     assert.equal(arm.status, 200);
     const state = await call(srv, 'GET', '/__demo/state');
     assert.equal(state.data.logoutFault.mode, 'slow');
     assert.equal(state.data.logoutFault.delayMs, 300);
     assert.equal(typeof state.data.stats.login, 'number');
 
-    const csrf = await csrfOf(srv);
     const t0 = Date.now();
     assert.equal((await call(srv, 'POST', '/auth/logout', { body: { refresh_token: 'x' }, csrf })).status, 200);
     assert.ok(Date.now() - t0 >= 280);
@@ -470,15 +470,15 @@ describe('reference server', () => {
     assert.ok(next.first, 'the fault is one-shot');
     assert.equal((await call(srv, 'GET', '/__demo/state')).data.logoutFault.mode, 'none');
 
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'hang' } })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'hang' }, csrf })).status, 200);
     await assert.rejects(
       call(srv, 'POST', '/auth/logout', { body: {}, csrf, signal: AbortSignal.timeout(200) }),
       (err) => err.name === 'TimeoutError',
     );
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'drop' } })).status, 200);
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'none' } })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'drop' }, csrf })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'none' }, csrf })).status, 200);
     assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf })).status, 200);
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'bogus' } })).status, 400);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'bogus' }, csrf })).status, 400);
   });
 
   test('CORS: allowed origins are reflected and preflight answers 204', async () => {

@@ -1,8 +1,9 @@
 // The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
 // refresh rotation with reuse detection, logout, profile and a few sample
-// routes), the demo controls, static files, CORS, login rate limiting and the
-// test hooks (an opt-in request log that keeps no credentials, counters,
-// injected faults, promises on requests, a clock tests can move forward).
+// routes), the demo controls (off unless asked for; same-origin JSON with
+// CSRF when on), static files, CORS, login rate limiting and the test hooks
+// (an opt-in request log that keeps no credentials, counters, injected
+// faults, promises on requests, a clock tests can move forward).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -189,6 +190,8 @@ function parseRouteKey(routeKey) {
 // clockOffsetMs (and advanceClock(ms) on the handle) moves the clock the
 // token checks read: access/refresh/CSRF token issue and expiry. Tests use it
 // to let tokens expire without waiting in real time; main.mjs does not expose it.
+// controls mounts the demo's fault controls under /api/v1/__demo/ (off by
+// default: main.mjs turns them on only when asked).
 // recordRequests keeps the last 5,000 API requests in `requests` for tests:
 // method, path, url, status, time and headers, but never a body or a
 // credential (see logEntry). Off by default, and then `requests` is null.
@@ -239,6 +242,7 @@ export async function startServer({
   const watchers = new Set();
   let closed = false;
   let closing = null;
+  let ownOrigins = new Set(); // set once the server listens
   // The time every token, CSRF and refresh-expiry decision reads (rate limits
   // and logs keep the real clock). Tests move it forward (clockOffsetMs,
   // advanceClock) to expire tokens instead of waiting for them.
@@ -414,7 +418,8 @@ export async function startServer({
     ['/public/ping', { GET: () => json(200, { ok: true, time: Date.now() }) }],
   ]);
 
-  // Demo controls: unauthenticated, CSRF-exempt, only mounted when enabled.
+  // Demo controls: only mounted when enabled, and then only for same-origin
+  // JSON requests with a CSRF token (checked in handleApi).
   function describeLogoutFault() {
     const f = faults.get(LOGOUT_ROUTE);
     if (!f || f.times <= 0) return { mode: 'none' };
@@ -596,6 +601,25 @@ export async function startServer({
     return entry;
   }
 
+  // Why a request to the demo controls is refused, as [status, body], or null.
+  // They change how the server answers everyone, so no other site may reach
+  // them: the Origin must be the server's own (a request without one passes
+  // only when it is not from a browser, which says Sec-Fetch-Site), and unsafe
+  // requests must be JSON, which a cross-site form or text/plain beacon is not.
+  function demoRefusal(req, unsafe) {
+    const origin = req.headers.origin;
+    const site = req.headers['sec-fetch-site'];
+    const sameOrigin = origin !== undefined
+      ? ownOrigins.has(origin)
+      : site === undefined || site === 'same-origin' || site === 'none';
+    if (!sameOrigin) return [403, { detail: 'The demo controls take same-origin requests only', code: 'forbidden_origin' }];
+    const type = String(req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+    if (unsafe && type !== 'application/json') {
+      return [415, { detail: 'Content-Type must be application/json', code: 'unsupported_media_type' }];
+    }
+    return null;
+  }
+
   async function handleApi(req, res, rawPath) {
     const relPath = rawPath.slice(API_PREFIX.length) || '/';
     const body = await readBody(req);
@@ -619,12 +643,15 @@ export async function startServer({
     if (body.tooLarge) return sendJson(res, 413, { detail: 'Request body too large', code: 'payload_too_large' });
 
     const isDemo = relPath.startsWith('/__demo/');
+    if (isDemo && !controls) return sendJson(res, 404, { detail: 'Not found' });
     const unsafe = UNSAFE_METHODS.has(req.method);
-    // Checked before routing: every unsafe request outside the demo controls needs it.
-    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey, nowSec())) {
+    const refusal = isDemo ? demoRefusal(req, unsafe) : null;
+    if (refusal) return sendJson(res, ...refusal);
+    // Checked before routing: every unsafe request needs it.
+    if (unsafe && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey, nowSec())) {
       return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
     }
-    const route = isDemo ? (controls ? demoRoutes.get(relPath) : undefined) : routes.get(relPath);
+    const route = isDemo ? demoRoutes.get(relPath) : routes.get(relPath);
     if (!route) return sendJson(res, 404, { detail: 'Not found' });
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const handler = route[method];
@@ -711,6 +738,9 @@ export async function startServer({
 
   const boundPort = server.address().port;
   const url = `http://127.0.0.1:${boundPort}`;
+  // The origins the demo page is served from: the bound address, and its
+  // loopback name (not rebindable by another site, unlike an arbitrary Host).
+  ownOrigins = new Set([url, `http://localhost:${boundPort}`]);
 
   return {
     url,
