@@ -1,8 +1,9 @@
 // Security properties of the reference backend (web/server), over real HTTP on
 // 127.0.0.1 and, for main.mjs, as a child process: the request log is opt-in
-// and keeps no credentials, and the demo controls are off unless asked for and
-// then take same-origin JSON with CSRF only. Nothing here sleeps: waits are on
-// events.
+// and keeps no credentials, the demo controls are off unless asked for and
+// then take same-origin JSON with CSRF only, and signing keys live in an
+// owner-only key file, not in the (owner-only) database. Nothing here sleeps:
+// waits are on events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,6 +14,7 @@ import crypto from 'node:crypto';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { startServer } from '../../web/server/app.mjs';
 import { within } from './helpers.mjs';
 
@@ -25,6 +27,7 @@ const freshDbPath = () => path.join(tmpDir, `db-${++dbCounter}`, 'test.sqlite');
 // Cheap password hashes: these tests are about tokens and files, not scrypt.
 const start = (options) => startServer({ scryptN: 16, ...options });
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
+const modeOf = (file) => fs.statSync(file).mode & 0o777;
 
 // One request through node:http, which sends exactly the headers given
 // (Origin and Sec-Fetch-Site included). `body` is sent as JSON unless `raw`.
@@ -186,7 +189,7 @@ async function runMain(args, env = {}) {
   const dbPath = freshDbPath();
   const child = spawn(process.execPath, [MAIN, ...args], {
     env: {
-      PATH: process.env.PATH, PORT: '0', CLEANSLATE_DB: dbPath, CLEANSLATE_DEMO_CONTROLS: '', ...env,
+      PATH: process.env.PATH, PORT: '0', CLEANSLATE_DB: dbPath, CLEANSLATE_DEMO_CONTROLS: '', CLEANSLATE_KEY_FILE: '', ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -233,7 +236,150 @@ test('main.mjs: demo controls only with --demo-controls or CLEANSLATE_DEMO_CONTR
       const { code } = await main.stop();
       assert.equal(code, 0);
     }
+    assert.equal(modeOf(`${main.dbPath}.keys`), 0o600);
   }
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   assert.match(pkg.scripts.start, /node web\/server\/main\.mjs --demo-controls$/, 'npm start turns them on');
+});
+
+/** The error of a main.mjs run that must not start; one that starts is stopped and fails the test. */
+async function mainRefusal(env) {
+  let main;
+  try {
+    main = await runMain([], env);
+  } catch (err) {
+    return err;
+  }
+  await main.stop();
+  return assert.fail(`main.mjs started with ${JSON.stringify(env)}`);
+}
+
+test('main.mjs refuses a group-readable or malformed key file with a message and exit status 1', async () => {
+  const dir = path.dirname(freshDbPath());
+  fs.mkdirSync(dir, { recursive: true });
+  const keyFile = path.join(dir, 'shared.keys');
+  const key = () => crypto.randomBytes(32).toString('base64url');
+  fs.writeFileSync(keyFile, JSON.stringify({ jwt_secret: key(), csrf_secret: key() }), { mode: 0o644 });
+  fs.chmodSync(keyFile, 0o644);
+  const readable = await mainRefusal({ CLEANSLATE_KEY_FILE: keyFile });
+  assert.equal(readable.code, 1);
+  assert.match(readable.stderr, /^cleanslate: could not start: key file .*shared\.keys is accessible to group or others \(mode 644\)/);
+  fs.chmodSync(keyFile, 0o600);
+  fs.writeFileSync(keyFile, '{"jwt_secret": 1}');
+  const malformed = await mainRefusal({ CLEANSLATE_KEY_FILE: keyFile });
+  assert.equal(malformed.code, 1);
+  assert.match(malformed.stderr, /malformed/);
+});
+
+// ---- item: keys in an owner-only key file, an owner-only database -----------
+
+test('the database, its -wal and -shm and the key file are 0600; the database holds no signing key', async () => {
+  const dbPath = freshDbPath();
+  const umask = process.umask(0o022); // the usual umask, under which files come out 0644
+  let srv;
+  try {
+    srv = await start({ dbPath });
+  } finally {
+    process.umask(umask);
+  }
+  try {
+    await loginAs(srv); // a write, so the WAL holds something
+    const keyFile = `${dbPath}.keys`;
+    const modes = Object.fromEntries([dbPath, `${dbPath}-wal`, `${dbPath}-shm`, keyFile]
+      .map((f) => [path.basename(f), fs.existsSync(f) ? modeOf(f).toString(8) : 'missing']));
+    assert.deepEqual(modes, {
+      'test.sqlite': '600', 'test.sqlite-wal': '600', 'test.sqlite-shm': '600', 'test.sqlite.keys': '600',
+    });
+    const keys = JSON.parse(fs.readFileSync(keyFile, 'utf8'));
+    for (const name of ['jwt_secret', 'csrf_secret']) assert.match(keys[name], /^[A-Za-z0-9_-]{43}$/, name);
+
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const meta = db.prepare('SELECT key FROM meta').pluck().all();
+    db.close();
+    assert.deepEqual(meta, [], 'no key rows in the database');
+    for (const file of [dbPath, `${dbPath}-wal`]) {
+      const bytes = fs.readFileSync(file);
+      for (const name of ['jwt_secret', 'csrf_secret']) assert.ok(!bytes.includes(keys[name]), `${name} in ${file}`);
+    }
+
+    // rotateCsrfSecret() rewrites the key file, still 0600, the JWT key unchanged.
+    const before = await csrfOf(srv);
+    srv.rotateCsrfSecret();
+    const rotated = JSON.parse(fs.readFileSync(keyFile, 'utf8'));
+    assert.notEqual(rotated.csrf_secret, keys.csrf_secret);
+    assert.equal(rotated.jwt_secret, keys.jwt_secret);
+    assert.equal(modeOf(keyFile), 0o600);
+    assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf: before })).status, 403);
+    assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf: await csrfOf(srv) })).status, 200);
+  } finally {
+    await srv.close();
+  }
+  // Narrowed on open too, when an older server left them readable.
+  fs.chmodSync(dbPath, 0o644);
+  await (await start({ dbPath })).close();
+  assert.equal(modeOf(dbPath), 0o600);
+});
+
+test('a key file readable by group or others, or malformed, is refused; keyFile sets its path', async () => {
+  const dir = path.dirname(freshDbPath());
+  fs.mkdirSync(dir, { recursive: true });
+  const dbPath = path.join(dir, 'test.sqlite');
+  const keyFile = path.join(dir, 'elsewhere', 'server.keys');
+
+  const srv = await start({ dbPath, keyFile });
+  await srv.close();
+  assert.equal(modeOf(keyFile), 0o600, 'created owner-only');
+  assert.equal(fs.existsSync(`${dbPath}.keys`), false, 'nothing at the default path');
+  const good = fs.readFileSync(keyFile, 'utf8');
+
+  for (const mode of [0o640, 0o604, 0o660]) {
+    fs.chmodSync(keyFile, mode);
+    await assert.rejects(start({ dbPath, keyFile }), (err) => err.code === 'CLEANSLATE_KEY_FILE' &&
+      /accessible to group or others/.test(err.message) && err.message.includes(keyFile), mode.toString(8));
+  }
+  fs.chmodSync(keyFile, 0o600);
+  for (const text of ['not json', '{}', JSON.stringify({ jwt_secret: 'short', csrf_secret: 'short' }), '[]']) {
+    fs.writeFileSync(keyFile, text);
+    await assert.rejects(start({ dbPath, keyFile }), (err) => err.code === 'CLEANSLATE_KEY_FILE', text);
+  }
+  fs.writeFileSync(keyFile, good);
+  await (await start({ dbPath, keyFile })).close();
+});
+
+test('keys an older server kept in the database move to the key file and leave the database', async () => {
+  const dbPath = freshDbPath();
+  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const old = { jwt_secret: crypto.randomBytes(32).toString('base64url'), csrf_secret: crypto.randomBytes(32).toString('base64url') };
+  const legacy = new Database(dbPath);
+  legacy.pragma('journal_mode = WAL');
+  legacy.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const insert = legacy.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+  for (const [key, value] of Object.entries(old)) insert.run(key, value);
+  legacy.close();
+  assert.ok(fs.readFileSync(dbPath).includes(old.jwt_secret), 'the old layout has the key in the file');
+
+  const srv = await start({ dbPath });
+  try {
+    const keys = JSON.parse(fs.readFileSync(`${dbPath}.keys`, 'utf8'));
+    assert.equal(keys.jwt_secret, old.jwt_secret);
+    assert.equal(keys.csrf_secret, old.csrf_secret);
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    assert.deepEqual(db.prepare('SELECT key FROM meta').pluck().all(), []);
+    db.close();
+    for (const file of [dbPath, `${dbPath}-wal`]) {
+      if (!fs.existsSync(file)) continue;
+      const bytes = fs.readFileSync(file);
+      assert.ok(!bytes.includes(old.jwt_secret) && !bytes.includes(old.csrf_secret), `old key bytes left in ${file}`);
+    }
+    // Tokens keep being signed with the same keys: sessions survive the move.
+    const s = await loginAs(srv);
+    const [h, p, sig] = s.access_token.split('.');
+    assert.equal(crypto.createHmac('sha256', old.jwt_secret).update(`${h}.${p}`).digest('base64url'), sig);
+    const nonce = 'n';
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const minted = `${nonce}.${exp}.${crypto.createHmac('sha256', old.csrf_secret).update(`${nonce}.${exp}`).digest('base64url')}`;
+    assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf: minted })).status, 200);
+  } finally {
+    await srv.close();
+  }
 });

@@ -169,9 +169,7 @@ describe('reference server', () => {
   });
 
   test('an expired CSRF token is refused and rotateCsrfSecret invalidates issued ones', async () => {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const secret = db.prepare("SELECT value FROM meta WHERE key = 'csrf_secret'").get().value;
-    db.close();
+    const secret = JSON.parse(fs.readFileSync(`${dbPath}.keys`, 'utf8')).csrf_secret;
     const mint = (expSec) => {
       const nonce = crypto.randomBytes(12).toString('base64url');
       const sig = crypto.createHmac('sha256', secret).update(`${nonce}.${expSec}`).digest('base64url');

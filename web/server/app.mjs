@@ -14,6 +14,7 @@ import {
   randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
 } from './tokens.mjs';
 import { serveStatic, staticMounts } from './static.mjs';
+import { defaultKeyFile, loadOrCreateKeys, newKey, saveKeys } from './keys.mjs';
 
 const API_PREFIX = '/api/v1';
 const BODY_LIMIT = 64 * 1024;
@@ -190,6 +191,9 @@ function parseRouteKey(routeKey) {
 // clockOffsetMs (and advanceClock(ms) on the handle) moves the clock the
 // token checks read: access/refresh/CSRF token issue and expiry. Tests use it
 // to let tokens expire without waiting in real time; main.mjs does not expose it.
+// keyFile is where the signing keys live (keys.mjs): default `<dbPath>.keys`,
+// created 0600 when missing; a group/world-accessible or malformed one makes
+// startServer reject. jwtSecret, for tests, replaces the file's JWT key.
 // controls mounts the demo's fault controls under /api/v1/__demo/ (off by
 // default: main.mjs turns them on only when asked).
 // recordRequests keeps the last 5,000 API requests in `requests` for tests:
@@ -198,6 +202,7 @@ function parseRouteKey(routeKey) {
 export async function startServer({
   port = 0,
   dbPath,
+  keyFile,
   accessTtlSec = 900,
   refreshTtlSec = 604800,
   jwtSecret,
@@ -223,8 +228,18 @@ export async function startServer({
   const allowedOrigins = new Set(corsOrigins);
 
   const store = await openStore(dbPath, { scryptN });
-  const jwtKey = jwtSecret ?? store.secret('jwt_secret');
-  let csrfKey = store.secret('csrf_secret');
+  const keyPath = keyFile ?? defaultKeyFile(dbPath);
+  let keys;
+  try {
+    // Keys an older server kept in the database move to the key file, then leave the database.
+    keys = loadOrCreateKeys(keyPath, () => store.legacySecrets());
+    store.deleteLegacySecrets();
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const jwtKey = jwtSecret ?? keys.jwt_secret;
+  let csrfKey = keys.csrf_secret;
   // Compared against when the e-mail is unknown, so both cases cost one scrypt.
   const dummyPasswordHash = await hashPassword(randomToken(16), { N: scryptN });
 
@@ -779,8 +794,12 @@ export async function startServer({
       clockOffset += ms;
       return nowMs();
     },
+    // A new CSRF key, written to the key file: every CSRF token issued before is refused.
     rotateCsrfSecret() {
-      csrfKey = store.replaceSecret('csrf_secret');
+      const next = { ...keys, csrf_secret: newKey() };
+      saveKeys(keyPath, next);
+      keys = next;
+      csrfKey = next.csrf_secret;
     },
     close() {
       if (!closing) {

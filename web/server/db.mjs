@@ -1,9 +1,11 @@
-// SQLite storage of the reference backend: schema, seed users, persisted
-// secrets and every query the routes need. better-sqlite3 is synchronous, so
-// once a write method returns, the change is committed (synchronous=FULL).
+// SQLite storage of the reference backend: schema, seed users and every query
+// the routes need. better-sqlite3 is synchronous, so once a write method
+// returns, the change is committed (synchronous=FULL). The database file and
+// its -wal and -shm files are owner-only (0600). Signing keys are not kept
+// here (keys.mjs); those an older server stored in `meta` are handed over once
+// and deleted.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { DEFAULT_SCRYPT_N, hashPassword } from './tokens.mjs';
 
@@ -39,6 +41,9 @@ CREATE TABLE IF NOT EXISTS notes (
 CREATE INDEX IF NOT EXISTS notes_user ON notes(user_id);
 `;
 
+// The `meta` rows where servers before the key file kept their signing keys.
+const LEGACY_SECRET_KEYS = ['jwt_secret', 'csrf_secret'];
+
 export const SEED_USERS = [
   { email: 'userA@test.com', name: 'User A', password: 'password' },
   { email: 'userB@test.com', name: 'User B', password: 'password' },
@@ -48,7 +53,7 @@ export const SEED_USERS = [
 // Timestamps are milliseconds since the epoch. Seed users missing from the
 // database are created with password hashes of cost scryptN (tokens.mjs).
 export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
-  if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+  if (dbPath !== ':memory:') ownerOnlyFiles(path.resolve(dbPath));
   const db = new Database(dbPath);
   try {
     db.pragma('journal_mode = WAL');
@@ -69,11 +74,32 @@ export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
   }
 }
 
+// Creates the database file 0600 before SQLite opens it, because SQLite gives
+// the -wal and -shm files it creates the mode of the database file; files an
+// older server left group- or world-readable are narrowed to their owner.
+function ownerOnlyFiles(file) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+  }
+  if (process.platform === 'win32') return;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let mode;
+    try {
+      mode = fs.statSync(f).mode & 0o777;
+    } catch {
+      continue; // not there (yet)
+    }
+    if (mode & 0o077) fs.chmodSync(f, mode & 0o700);
+  }
+}
+
 function createStore(db) {
   const q = {
     metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-    metaInsert: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
+    metaDelete: db.prepare('DELETE FROM meta WHERE key = ?'),
     userByEmail: db.prepare('SELECT id, email, name, password_hash FROM users WHERE email = ?'),
     userById: db.prepare('SELECT id, email, name FROM users WHERE id = ?'),
     userInsert: db.prepare('INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)'),
@@ -105,15 +131,24 @@ function createStore(db) {
   });
 
   return {
-    // A secret kept across restarts; created on first use.
-    secret(key) {
-      q.metaInsert.run(key, crypto.randomBytes(32).toString('base64url'));
-      return q.metaGet.get(key).value;
+    // The signing keys an older server kept in the database ({ jwt_secret,
+    // csrf_secret }, either may be missing), or null when there are none.
+    legacySecrets() {
+      const found = LEGACY_SECRET_KEYS.map((key) => [key, q.metaGet.get(key)?.value]).filter(([, v]) => v);
+      return found.length ? Object.fromEntries(found) : null;
     },
-    replaceSecret(key) {
-      const value = crypto.randomBytes(32).toString('base64url');
-      q.metaSet.run(key, value);
-      return value;
+    // Deletes them once they are in the key file. secure_delete zeroes the
+    // freed bytes and the checkpoint empties the WAL, so no copy is left in
+    // either file.
+    deleteLegacySecrets() {
+      if (!this.legacySecrets()) return;
+      db.pragma('secure_delete = ON');
+      try {
+        db.transaction(() => LEGACY_SECRET_KEYS.forEach((key) => q.metaDelete.run(key)))();
+      } finally {
+        db.pragma('secure_delete = OFF');
+      }
+      db.pragma('wal_checkpoint(TRUNCATE)');
     },
     findUserByEmail: (email) => q.userByEmail.get(email),
     findUserById: (id) => q.userById.get(id),

@@ -4,9 +4,10 @@
 // SIGINT/SIGTERM. It never keeps a request log (recordRequests is for tests).
 //
 // Environment: PORT (default 8080), CLEANSLATE_DB (default ./data/cleanslate.sqlite,
-// relative to the working directory), ACCESS_TTL_SEC, REFRESH_TTL_SEC,
-// CORS_ORIGINS (comma-separated list of allowed origins), CLEANSLATE_DEMO_CONTROLS=1
-// (same as --demo-controls).
+// relative to the working directory), CLEANSLATE_KEY_FILE (the signing keys,
+// default <CLEANSLATE_DB>.keys; created 0600 when missing, refused when group- or
+// world-accessible), ACCESS_TTL_SEC, REFRESH_TTL_SEC, CORS_ORIGINS (comma-separated
+// list of allowed origins), CLEANSLATE_DEMO_CONTROLS=1 (same as --demo-controls).
 //
 // Flags: --demo-controls mounts the demo page's fault controls (/api/v1/__demo/);
 // `npm start` passes it. Without it the server has none.
@@ -36,6 +37,7 @@ if (port > 65535) fail(`PORT must be at most 65535, got ${port}`);
 const options = {
   port,
   dbPath: path.resolve(process.cwd(), process.env.CLEANSLATE_DB || path.join('data', 'cleanslate.sqlite')),
+  keyFile: process.env.CLEANSLATE_KEY_FILE ? path.resolve(process.cwd(), process.env.CLEANSLATE_KEY_FILE) : undefined,
   accessTtlSec: intFromEnv('ACCESS_TTL_SEC', 900, 1),
   refreshTtlSec: intFromEnv('REFRESH_TTL_SEC', 604800, 1),
   corsOrigins: (process.env.CORS_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
