@@ -1,10 +1,11 @@
 // Security properties of the reference backend (web/server), over real HTTP on
 // 127.0.0.1 and, for main.mjs, as a child process: the request log is opt-in
 // and keeps no credentials, the demo controls are off unless asked for and
-// then take same-origin JSON with CSRF only, and signing keys live in an
-// owner-only key file, not in the (owner-only) database. Nothing here sleeps:
-// waits are on events.
-import { test } from 'node:test';
+// then take same-origin JSON with CSRF only, signing keys live in an
+// owner-only key file, not in the (owner-only) database, and access tokens
+// die with their refresh-token family. Nothing here sleeps: waits are on
+// events.
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startServer } from '../../web/server/app.mjs';
-import { within } from './helpers.mjs';
+import { useBackend, assertLogin, recordEvents, SessionError, within } from './helpers.mjs';
 
 const MAIN = fileURLToPath(new URL('../../web/server/main.mjs', import.meta.url));
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanslate-security-test-'));
@@ -28,6 +29,13 @@ const freshDbPath = () => path.join(tmpDir, `db-${++dbCounter}`, 'test.sqlite');
 const start = (options) => startServer({ scryptN: 16, ...options });
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 const modeOf = (file) => fs.statSync(file).mode & 0o777;
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+
+function forgeJwt(payload, secret) {
+  const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(payload)}`;
+  return `${input}.${crypto.createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
 
 // One request through node:http, which sends exactly the headers given
 // (Origin and Sec-Fetch-Site included). `body` is sent as JSON unless `raw`.
@@ -80,6 +88,7 @@ async function logout(srv, refreshToken) {
   assert.equal(r.status, 200);
 }
 
+const profile = (srv, token) => call(srv, 'GET', '/user/profile', { token });
 const postNote = (srv, token, csrf, text = 'note') => call(srv, 'POST', '/user/notes', { body: { text }, token, csrf });
 
 // ---- item: the request log --------------------------------------------------
@@ -382,4 +391,94 @@ test('keys an older server kept in the database move to the key file and leave t
   } finally {
     await srv.close();
   }
+});
+
+// ---- item: access tokens die with their family ------------------------------
+
+test('an access token is refused once its family is revoked (logout, reuse detection), also after a restart', async () => {
+  const dbPath = freshDbPath();
+  let srv = await start({ dbPath });
+  let kept;
+  let loggedOut;
+  try {
+    loggedOut = await loginAs(srv);
+    const fid = claimsOf(loggedOut.access_token).fid;
+    assert.equal(typeof fid, 'string', 'the access token names its family (fid)');
+    assert.equal((await profile(srv, loggedOut.access_token)).status, 200);
+    assert.equal((await postNote(srv, loggedOut.access_token, await csrfOf(srv))).status, 201);
+
+    await logout(srv, loggedOut.refresh_token);
+    const afterLogout = await profile(srv, loggedOut.access_token);
+    assert.equal(afterLogout.status, 401, 'profile with the access token of a logged-out session');
+    assert.deepEqual(afterLogout.data, { detail: 'Token revoked', code: 'token_revoked' });
+    const note = await postNote(srv, loggedOut.access_token, await csrfOf(srv));
+    assert.equal(note.status, 401, 'note with the access token of a logged-out session');
+    assert.equal(note.data.code, 'token_revoked');
+
+    // Reuse detection revokes the family: every access token of it stops working.
+    const stolen = await loginAs(srv);
+    const rotated = await refresh(srv, stolen.refresh_token);
+    assert.equal(rotated.status, 200);
+    assert.equal(claimsOf(rotated.data.access_token).fid, claimsOf(stolen.access_token).fid, 'rotation keeps the family');
+    assert.equal((await profile(srv, rotated.data.access_token)).status, 200);
+    const replay = await refresh(srv, stolen.refresh_token);
+    assert.equal(replay.data.code, 'token_reused');
+    for (const token of [stolen.access_token, rotated.data.access_token]) {
+      const r = await profile(srv, token);
+      assert.equal(r.status, 401);
+      assert.equal(r.data.code, 'token_revoked');
+    }
+
+    // Another session of the same user is untouched.
+    kept = await loginAs(srv);
+    assert.equal((await profile(srv, kept.access_token)).status, 200);
+  } finally {
+    await srv.close();
+  }
+  srv = await start({ dbPath });
+  try {
+    assert.equal((await profile(srv, loggedOut.access_token)).data?.code, 'token_revoked', 'revocation is loaded at start');
+    assert.equal((await profile(srv, kept.access_token)).status, 200);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('an access token without a family (as older servers issued) is refused', async () => {
+  const srv = await start({ dbPath: freshDbPath(), jwtSecret: 'security-test-jwt-key' });
+  try {
+    const s = await loginAs(srv);
+    const { fid, ...claims } = claimsOf(s.access_token);
+    assert.equal(typeof fid, 'string');
+    assert.equal((await profile(srv, forgeJwt({ ...claims, fid }, 'security-test-jwt-key'))).status, 200);
+    const old = await profile(srv, forgeJwt(claims, 'security-test-jwt-key'));
+    assert.equal(old.status, 401);
+    assert.equal(old.data.code, 'token_invalid');
+  } finally {
+    await srv.close();
+  }
+});
+
+// ---- the unchanged client against these rules --------------------------------
+
+describe('the client against revocable access tokens', () => {
+  const suite = useBackend({}, { logLevel: 'silent' });
+
+  test('a session whose family was revoked behind its back ends as expired at its next request', async () => {
+    const session = await suite.newSession();
+    await assertLogin(session);
+    assert.equal((await session.post('/user/notes', { text: 'binds the CSRF token' })).status, 201);
+    const csrf = await (await fetch(`${suite.server.apiBase}/auth/csrf`)).json();
+    const revoked = await fetch(`${suite.server.apiBase}/auth/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf.csrf_token },
+      body: JSON.stringify({ refresh_token: localStorage.getItem('refresh_token') }),
+    });
+    assert.equal(revoked.status, 200);
+    const events = recordEvents();
+    await assert.rejects(session.post('/user/notes', { text: 'after revocation' }),
+      (e) => e instanceof SessionError && e.code === 'session_expired');
+    assert.deepEqual(events.filter((e) => e.type === 'auth:logout').map((e) => e.detail.reason), ['expired']);
+    assert.equal(session.isAuthenticated(), false);
+  });
 });

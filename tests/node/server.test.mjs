@@ -242,7 +242,7 @@ describe('reference server', () => {
     assert.match(missing.headers.get('www-authenticate'), /^Bearer/);
 
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: String(a.user.id), email: a.user.email, iat: now - 100, jti: 'x' };
+    const claims = { sub: String(a.user.id), email: a.user.email, fid: decodeJwt(a.access_token).fid, iat: now - 100, jti: 'x' };
     const validForged = forgeJwt({ ...claims, exp: now + 60 }, JWT_SECRET);
     assert.equal((await call(srv, 'GET', '/user/profile', { token: validForged })).status, 200);
     const bad = [

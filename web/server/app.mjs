@@ -1,9 +1,10 @@
 // The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
 // refresh rotation with reuse detection, logout, profile and a few sample
-// routes), the demo controls (off unless asked for; same-origin JSON with
-// CSRF when on), static files, CORS, login rate limiting and the test hooks
-// (an opt-in request log that keeps no credentials, counters, injected
-// faults, promises on requests, a clock tests can move forward).
+// routes; access tokens of a revoked family are refused), the demo controls
+// (off unless asked for; same-origin JSON with CSRF when on), static files,
+// CORS, login rate limiting and the test hooks (an opt-in request log that
+// keeps no credentials, counters, injected faults, promises on requests, a
+// clock tests can move forward).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -284,10 +285,12 @@ export async function startServer({
 
   // ---- auth helpers ------------------------------------------------------
 
-  function issueAccessToken(user) {
+  // `fid` is the refresh-token family: revoking the family (logout, reuse
+  // detection) revokes its access tokens too.
+  function issueAccessToken(user, familyId) {
     const now = nowSec();
     return signJwt({
-      sub: String(user.id), email: user.email, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
+      sub: String(user.id), email: user.email, fid: familyId, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
     }, jwtKey);
   }
 
@@ -308,6 +311,14 @@ export async function startServer({
         ? { detail: 'Token expired', code: 'token_expired' }
         : { detail: 'Invalid token', code: 'token_invalid' };
       throw new HttpError(401, body, challenge);
+    }
+    const { fid } = result.payload;
+    // A token without a family (issued before families were checked) cannot be revoked: refused.
+    if (typeof fid !== 'string' || fid === '') {
+      throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
+    }
+    if (store.isFamilyRevoked(fid)) {
+      throw new HttpError(401, { detail: 'Token revoked', code: 'token_revoked' }, challenge);
     }
     const user = /^\d+$/.test(result.payload.sub) ? store.findUserById(Number(result.payload.sub)) : null;
     if (!user) throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
@@ -346,9 +357,10 @@ export async function startServer({
     accountLimiter.reset(account);
     addressLimiter.removeOne(ip, now);
     const refresh = newRefreshToken();
-    store.insertRefreshToken(user.id, refresh.hash, crypto.randomUUID(), refresh.expiresAt);
+    const familyId = crypto.randomUUID();
+    store.insertRefreshToken(user.id, refresh.hash, familyId, refresh.expiresAt);
     return json(200, {
-      access_token: issueAccessToken(user),
+      access_token: issueAccessToken(user, familyId),
       refresh_token: refresh.token,
       token_type: 'bearer',
       expires_in: accessTtlSec,
@@ -376,7 +388,7 @@ export async function startServer({
       return json(401, failures[result.outcome]);
     }
     return json(200, {
-      access_token: issueAccessToken(result.user),
+      access_token: issueAccessToken(result.user, result.familyId),
       refresh_token: next.token,
       token_type: 'bearer',
       expires_in: accessTtlSec,

@@ -1,9 +1,10 @@
-// SQLite storage of the reference backend: schema, seed users and every query
-// the routes need. better-sqlite3 is synchronous, so once a write method
-// returns, the change is committed (synchronous=FULL). The database file and
-// its -wal and -shm files are owner-only (0600). Signing keys are not kept
-// here (keys.mjs); those an older server stored in `meta` are handed over once
-// and deleted.
+// SQLite storage of the reference backend: schema, seed users, every query the
+// routes need and the revoked token families (also held in memory, for the
+// check on every authenticated request). better-sqlite3 is synchronous, so
+// once a write method returns, the change is committed (synchronous=FULL). The
+// database file and its -wal and -shm files are owner-only (0600). Signing
+// keys are not kept here (keys.mjs); those an older server stored in `meta`
+// are handed over once and deleted.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -39,6 +40,14 @@ CREATE TABLE IF NOT EXISTS notes (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_user ON notes(user_id);
+-- Families revoked by logout or reuse detection: their access tokens are refused.
+CREATE TABLE IF NOT EXISTS revoked_families (
+  family_id  TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+);
+-- Families whose every token was revoked before revoked_families existed.
+INSERT OR IGNORE INTO revoked_families (family_id, revoked_at)
+  SELECT family_id, MAX(revoked_at) FROM refresh_tokens GROUP BY family_id HAVING COUNT(revoked_at) = COUNT(*);
 `;
 
 // The `meta` rows where servers before the key file kept their signing keys.
@@ -108,8 +117,19 @@ function createStore(db) {
                              VALUES (?, ?, ?, ?, ?)`),
     tokenReplace: db.prepare('UPDATE refresh_tokens SET revoked_at = ?, replaced_by = ? WHERE id = ?'),
     familyRevoke: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
+    familyMarkRevoked: db.prepare('INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)'),
+    revokedFamilies: db.prepare('SELECT family_id FROM revoked_families').pluck(),
     noteInsert: db.prepare('INSERT INTO notes (user_id, text, created_at) VALUES (?, ?, ?)'),
     notesByUser: db.prepare('SELECT id, text, user_id, created_at FROM notes WHERE user_id = ? ORDER BY id'),
+  };
+
+  // Every access token checks its family against this set, so it lives in
+  // memory; it is loaded at start and updated only after a revocation commits.
+  const revokedFamilies = new Set(q.revokedFamilies.all());
+
+  const revokeFamily = (familyId, now) => {
+    q.familyRevoke.run(now, familyId);
+    q.familyMarkRevoked.run(familyId, now);
   };
 
   // Look-up, checks and rotation run in one transaction, so two refreshes of
@@ -118,8 +138,8 @@ function createStore(db) {
     const row = q.tokenByHash.get(oldHash);
     if (!row) return { outcome: 'unknown' };
     if (row.replaced_by !== null) {
-      q.familyRevoke.run(now, row.family_id);
-      return { outcome: 'reused' };
+      revokeFamily(row.family_id, now);
+      return { outcome: 'reused', familyId: row.family_id };
     }
     if (row.revoked_at !== null) return { outcome: 'revoked' };
     if (row.expires_at <= now) return { outcome: 'expired' };
@@ -127,7 +147,14 @@ function createStore(db) {
     if (!user) return { outcome: 'unknown' };
     const { lastInsertRowid } = q.tokenInsert.run(row.user_id, newHash, row.family_id, now, expiresAt);
     q.tokenReplace.run(now, lastInsertRowid, row.id);
-    return { outcome: 'rotated', user };
+    return { outcome: 'rotated', user, familyId: row.family_id };
+  });
+
+  const revokeFamilyOfToken = db.transaction((tokenHash, now) => {
+    const row = q.tokenByHash.get(tokenHash);
+    if (!row) return null;
+    revokeFamily(row.family_id, now);
+    return row.family_id;
   });
 
   return {
@@ -159,16 +186,23 @@ function createStore(db) {
     },
     // Revokes every token of the family the given token belongs to; false if unknown.
     revokeFamilyOf(tokenHash) {
-      const row = q.tokenByHash.get(tokenHash);
-      if (!row) return false;
-      q.familyRevoke.run(Date.now(), row.family_id);
+      const familyId = revokeFamilyOfToken(tokenHash, Date.now());
+      if (familyId === null) return false;
+      revokedFamilies.add(familyId);
       return true;
     },
-    // Returns { outcome: 'rotated', user } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
+    // Returns { outcome: 'rotated', user, familyId } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
     // On 'rotated' the old token is revoked with replaced_by pointing at the new one;
     // on 'reused' the whole family has been revoked. `now` is the server's
     // clock, which tests may have moved forward.
-    consumeRefreshToken: (oldHash, newHash, expiresAt, now = Date.now()) => consume(oldHash, newHash, now, expiresAt),
+    consumeRefreshToken(oldHash, newHash, expiresAt, now = Date.now()) {
+      const result = consume(oldHash, newHash, now, expiresAt);
+      if (result.outcome === 'reused') revokedFamilies.add(result.familyId);
+      return result;
+    },
+    // The one place that answers "is this family revoked?", so the answer can
+    // later come from state shared by several server instances.
+    isFamilyRevoked: (familyId) => revokedFamilies.has(familyId),
 
     insertNote(userId, text) {
       return Number(q.noteInsert.run(userId, text, Date.now()).lastInsertRowid);
