@@ -2,9 +2,9 @@
 // 127.0.0.1 and, for main.mjs, as a child process: the request log is opt-in
 // and keeps no credentials, the demo controls are off unless asked for and
 // then take same-origin JSON with CSRF only, signing keys live in an
-// owner-only key file, not in the (owner-only) database, and access tokens
-// die with their refresh-token family. Nothing here sleeps: waits are on
-// events.
+// owner-only key file, not in the (owner-only) database, access tokens die
+// with their refresh-token family, and CSRF tokens are bound to the family
+// they are first used with. Nothing here sleeps: waits are on events.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -459,10 +459,103 @@ test('an access token without a family (as older servers issued) is refused', as
   }
 });
 
+// ---- item: CSRF tokens bound to a token family ------------------------------
+
+test('a CSRF token is bound to the family it is first used with; another family, or a revoked one, gets csrf_invalid', async () => {
+  const dbPath = freshDbPath();
+  const srv = await start({ dbPath });
+  try {
+    const csrf = await csrfOf(srv);
+    const a = await loginAs(srv, 'userA@test.com', 'password', csrf); // anonymous use: not bound
+    const b = await loginAs(srv, 'userB@test.com', 'password', csrf);
+    assert.equal((await postNote(srv, a.access_token, csrf)).status, 201, 'first use with a bearer binds it to A');
+
+    const asB = await postNote(srv, b.access_token, csrf);
+    assert.equal(asB.status, 403, "A's CSRF token with B's access token");
+    assert.deepEqual(asB.data, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
+    assert.equal((await postNote(srv, a.access_token, csrf)).status, 201);
+
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    const row = db.prepare('SELECT family_id, expires_at FROM csrf_bindings WHERE token_hash = ?').get(sha256(csrf));
+    db.close();
+    assert.deepEqual(row, { family_id: claimsOf(a.access_token).fid, expires_at: Number(csrf.split('.')[1]) * 1000 });
+
+    // Within the family it goes on working: a refresh (no bearer) and the rotated access token.
+    const rotated = await refresh(srv, a.refresh_token, csrf);
+    assert.equal(rotated.status, 200);
+    assert.equal((await postNote(srv, rotated.data.access_token, csrf)).status, 201);
+
+    // After logout it is dead, with or without a bearer token.
+    await logout(srv, rotated.data.refresh_token);
+    for (const token of [undefined, b.access_token]) {
+      const r = await call(srv, 'POST', '/auth/login', { body: { email: 'userB@test.com', password: 'password' }, csrf, token });
+      assert.equal(r.status, 403, `after logout, bearer ${token ? 'B' : 'none'}`);
+      assert.equal(r.data.code, 'csrf_invalid');
+    }
+
+    // Reuse detection kills the tokens bound to the family too.
+    const c = await loginAs(srv);
+    const boundToC = await csrfOf(srv);
+    assert.equal((await postNote(srv, c.access_token, boundToC)).status, 201);
+    assert.equal((await refresh(srv, c.refresh_token)).status, 200);
+    assert.equal((await refresh(srv, c.refresh_token)).data.code, 'token_reused');
+    assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf: boundToC })).status, 403);
+
+    // Unbound tokens still serve requests without a bearer token.
+    const anonymous = await csrfOf(srv);
+    const d = await loginAs(srv, 'userB@test.com', 'password', anonymous);
+    assert.equal((await call(srv, 'POST', '/auth/logout', { body: { refresh_token: d.refresh_token }, csrf: anonymous })).status, 200);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('bindings of expired CSRF tokens are purged by the sweep', async () => {
+  const dbPath = freshDbPath();
+  // A one-second rate-limit window makes the sweep run every second.
+  const srv = await start({ dbPath, loginRateLimit: { windowSec: 1 } });
+  const bindings = () => {
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM csrf_bindings').pluck().get();
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    const s = await loginAs(srv);
+    assert.equal((await postNote(srv, s.access_token, await csrfOf(srv))).status, 201);
+    assert.equal(bindings(), 1);
+    srv.advanceClock(2 * 3600_000 + 1000); // past the CSRF token's two hours
+    const purged = new Promise((resolve) => {
+      srv.events.on('sweep', function onSweep({ csrfBindingsPurged }) {
+        if (csrfBindingsPurged === 0) return;
+        srv.events.off('sweep', onSweep);
+        resolve(csrfBindingsPurged);
+      });
+    });
+    assert.equal(await within(purged, 'a sweep that purges the binding'), 1);
+    assert.equal(bindings(), 0);
+  } finally {
+    await srv.close();
+  }
+});
+
 // ---- the unchanged client against these rules --------------------------------
 
-describe('the client against revocable access tokens', () => {
+describe('the client against bound CSRF tokens and revocable access tokens', () => {
   const suite = useBackend({}, { logLevel: 'silent' });
+
+  test('users take turns on one session: each gets a CSRF token of its own', async () => {
+    const session = await suite.newSession();
+    for (const email of ['userA@test.com', 'userB@test.com', 'userA@test.com']) {
+      await assertLogin(session, email);
+      const note = await session.post('/user/notes', { text: `by ${email}` });
+      assert.equal(note.status, 201, email);
+      assert.equal(note.data.user_id, session.user.id);
+      assert.equal((await session.logout()).backendNotified, true);
+    }
+  });
 
   test('a session whose family was revoked behind its back ends as expired at its next request', async () => {
     const session = await suite.newSession();

@@ -1,10 +1,10 @@
-// The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
-// refresh rotation with reuse detection, logout, profile and a few sample
-// routes; access tokens of a revoked family are refused), the demo controls
-// (off unless asked for; same-origin JSON with CSRF when on), static files,
-// CORS, login rate limiting and the test hooks (an opt-in request log that
-// keeps no credentials, counters, injected faults, promises on requests, a
-// clock tests can move forward).
+// The reference backend: HTTP server for the /api/v1 contract (CSRF tokens
+// bound to the token family they are first used with, login, refresh rotation
+// with reuse detection, logout, profile and a few sample routes; access tokens
+// of a revoked family are refused), the demo controls (off unless asked for;
+// same-origin JSON with CSRF when on), static files, CORS, login rate limiting
+// and the test hooks (an opt-in request log that keeps no credentials,
+// counters, injected faults, promises on requests, a clock tests can move).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from './db.mjs';
 import {
   hashPassword, verifyPassword, signJwt, verifyJwt, issueCsrfToken, verifyCsrfToken,
-  randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
+  csrfTokenExpirySec, randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
 } from './tokens.mjs';
 import { serveStatic, staticMounts } from './static.mjs';
 import { defaultKeyFile, loadOrCreateKeys, newKey, saveKeys } from './keys.mjs';
@@ -266,10 +266,14 @@ export async function startServer({
   const nowMs = () => Date.now() + clockOffset;
   const nowSec = () => Math.floor(nowMs() / 1000);
 
+  // Test hook: 'sweep' ({ csrfBindingsPurged }) after each sweep.
   const sweepTimer = setInterval(() => {
     const now = Date.now();
     accountLimiter.sweep(now);
     addressLimiter.sweep(now);
+    // CSRF expiry is read on the token clock, so its bindings go by it too.
+    const csrfBindingsPurged = store.purgeCsrfBindings(nowMs());
+    events.emit('sweep', { csrfBindingsPurged });
   }, Math.min(windowMs, 60_000));
   sweepTimer.unref();
 
@@ -323,6 +327,30 @@ export async function startServer({
     const user = /^\d+$/.test(result.payload.sub) ? store.findUserById(Number(result.payload.sub)) : null;
     if (!user) throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
     return user;
+  }
+
+  // The family of the request's bearer token when that token is valid, else null.
+  function bearerFamily(req) {
+    const token = bearerToken(req);
+    if (!token) return null;
+    const result = verifyJwt(token, jwtKey, nowSec());
+    return result.ok && typeof result.payload.fid === 'string' && result.payload.fid !== '' ? result.payload.fid : null;
+  }
+
+  // Whether an unsafe request's CSRF token is good. A token is bound, by its
+  // hash, to the family of the first valid bearer token it comes with; from
+  // then on it is good only for that family and only while the family is not
+  // revoked. Before that (anonymous) it is good for any request: login, and
+  // the logout notice the client sends with a fresh token and no bearer.
+  function csrfAccepted(req) {
+    const token = req.headers['x-csrf-token'];
+    if (!verifyCsrfToken(token, csrfKey, nowSec())) return false;
+    const hash = sha256Hex(token);
+    const family = bearerFamily(req);
+    const bound = store.csrfBindingOf(hash);
+    if (bound !== undefined) return !store.isFamilyRevoked(bound) && (family === null || family === bound);
+    if (family === null || store.isFamilyRevoked(family)) return true;
+    return store.bindCsrfToken(hash, family, csrfTokenExpirySec(token) * 1000) === family;
   }
 
   // ---- routes ------------------------------------------------------------
@@ -675,7 +703,7 @@ export async function startServer({
     const refusal = isDemo ? demoRefusal(req, unsafe) : null;
     if (refusal) return sendJson(res, ...refusal);
     // Checked before routing: every unsafe request needs it.
-    if (unsafe && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey, nowSec())) {
+    if (unsafe && !csrfAccepted(req)) {
       return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
     }
     const route = isDemo ? demoRoutes.get(relPath) : routes.get(relPath);

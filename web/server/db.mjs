@@ -1,10 +1,10 @@
 // SQLite storage of the reference backend: schema, seed users, every query the
-// routes need and the revoked token families (also held in memory, for the
-// check on every authenticated request). better-sqlite3 is synchronous, so
-// once a write method returns, the change is committed (synchronous=FULL). The
-// database file and its -wal and -shm files are owner-only (0600). Signing
-// keys are not kept here (keys.mjs); those an older server stored in `meta`
-// are handed over once and deleted.
+// routes need, the revoked token families (also held in memory, for the check
+// on every authenticated request) and the CSRF token bindings. better-sqlite3
+// is synchronous, so once a write method returns, the change is committed
+// (synchronous=FULL). The database file and its -wal and -shm files are
+// owner-only (0600). Signing keys are not kept here (keys.mjs); those an older
+// server stored in `meta` are handed over once and deleted.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -45,6 +45,14 @@ CREATE TABLE IF NOT EXISTS revoked_families (
   family_id  TEXT PRIMARY KEY,
   revoked_at INTEGER NOT NULL
 );
+-- A CSRF token (by its SHA-256 hash) bound to the token family it was first
+-- used with; kept until the CSRF token itself expires.
+CREATE TABLE IF NOT EXISTS csrf_bindings (
+  token_hash TEXT PRIMARY KEY,
+  family_id  TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS csrf_bindings_expiry ON csrf_bindings(expires_at);
 -- Families whose every token was revoked before revoked_families existed.
 INSERT OR IGNORE INTO revoked_families (family_id, revoked_at)
   SELECT family_id, MAX(revoked_at) FROM refresh_tokens GROUP BY family_id HAVING COUNT(revoked_at) = COUNT(*);
@@ -119,6 +127,9 @@ function createStore(db) {
     familyRevoke: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
     familyMarkRevoked: db.prepare('INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)'),
     revokedFamilies: db.prepare('SELECT family_id FROM revoked_families').pluck(),
+    csrfBindingOf: db.prepare('SELECT family_id FROM csrf_bindings WHERE token_hash = ?').pluck(),
+    csrfBind: db.prepare('INSERT OR IGNORE INTO csrf_bindings (token_hash, family_id, expires_at) VALUES (?, ?, ?)'),
+    csrfPurge: db.prepare('DELETE FROM csrf_bindings WHERE expires_at <= ?'),
     noteInsert: db.prepare('INSERT INTO notes (user_id, text, created_at) VALUES (?, ?, ?)'),
     notesByUser: db.prepare('SELECT id, text, user_id, created_at FROM notes WHERE user_id = ? ORDER BY id'),
   };
@@ -203,6 +214,16 @@ function createStore(db) {
     // The one place that answers "is this family revoked?", so the answer can
     // later come from state shared by several server instances.
     isFamilyRevoked: (familyId) => revokedFamilies.has(familyId),
+
+    // The family a CSRF token (by hash) is bound to, or undefined.
+    csrfBindingOf: (tokenHash) => q.csrfBindingOf.get(tokenHash),
+    // Binds it unless already bound; returns the family it is bound to now.
+    bindCsrfToken(tokenHash, familyId, expiresAt) {
+      q.csrfBind.run(tokenHash, familyId, expiresAt);
+      return q.csrfBindingOf.get(tokenHash);
+    },
+    // Deletes the bindings of CSRF tokens expired at `now`; returns how many.
+    purgeCsrfBindings: (now) => q.csrfPurge.run(now).changes,
 
     insertNote(userId, text) {
       return Number(q.noteInsert.run(userId, text, Date.now()).lastInsertRowid);
