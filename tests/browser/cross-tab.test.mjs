@@ -106,6 +106,9 @@ forEachBrowser((env, it) => {
       await waitForEvent(two, 'auth:login', logins[0]);
       await waitForEvent(three, 'auth:login', logins[1]);
       const counts = await Promise.all([two, three].map((p) => eventCount(p, 'auth:logout')));
+      // The notice goes out after auth:logout fires, so it may still be on its way when the
+      // other tabs have caught up; each round waits for it, and the count below is final.
+      const noticeAnswered = env.server.waitForResponse((r) => r.path === '/auth/logout');
       const firedAt = await one.evaluate(async () => {
         const seen = new Promise((resolve) => addEventListener('auth:logout', (e) => resolve(e.detail.timestamp), { once: true }));
         window.session.logout();
@@ -121,6 +124,7 @@ forEachBrowser((env, it) => {
         assert.equal(s.local, null);
         delays.push(last.at - firedAt);
       }
+      assert.equal((await noticeAnswered).status, 200, `round ${round}: the logout notice`);
     }
     delays.sort((a, b) => a - b);
     const median = delays[Math.floor(delays.length / 2)];

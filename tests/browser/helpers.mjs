@@ -1,5 +1,5 @@
 // Shared set-up for the browser tests: the reference server on an ephemeral port
-// (fresh database, demo controls on) and one small driver layer over puppeteer-core,
+// (fresh database, demo controls and request log on) and one small driver layer over puppeteer-core,
 // so each test body is written once and runs in Debian's Chromium (over CDP) and
 // Debian's Firefox ESR (over WebDriver BiDi). puppeteer-core for both, because it is
 // the one client that drives stock Firefox; one API means no adapter per browser.
@@ -105,7 +105,11 @@ export function forEachBrowser(define) {
   }
 }
 
-/** Starts the reference server with a throw-away database; close() removes it again. */
+/**
+ * Starts the reference server with a throw-away database, the demo controls and
+ * the request log on (entries keep no credentials: a refresh token shows only as
+ * `refreshTokenHash`, its SHA-256 in hex); close() removes it again.
+ */
 export async function startDemoServer(options = {}) {
   const distEntry = join(ROOT, 'web', 'dist', 'cleanslate.mjs');
   if (!existsSync(distEntry)) {
@@ -113,7 +117,9 @@ export async function startDemoServer(options = {}) {
   }
   const { startServer } = await import('../../web/server/app.mjs');
   const dir = mkdtempSync(join(tmpdir(), 'cleanslate-browser-'));
-  const server = await startServer({ port: 0, dbPath: join(dir, 'test.db'), controls: true, ...options });
+  const server = await startServer({
+    port: 0, dbPath: join(dir, 'test.db'), controls: true, recordRequests: true, ...options,
+  });
   const close = server.close.bind(server);
   server.close = async () => {
     try {

@@ -1,6 +1,7 @@
 // Shared test harness: a reference backend on 127.0.0.1 with its own SQLite
-// file, jsdom globals on globalThis (XMLHttpRequest, storage, events), a
-// console recorder, and the ways a test waits: on auth:* events and on the
+// file (and its request log on), jsdom globals on globalThis (XMLHttpRequest,
+// storage, events), recorders of the console and of the headers the client
+// sends, and the ways a test waits: on auth:* events and on the
 // server's hooks (waitForRequest, waitForResponse, advanceClock), each with a
 // generous bound, never on a sleep. Each test file loads the built module once.
 import assert from 'node:assert/strict';
@@ -15,10 +16,10 @@ import { startServer } from '../../web/server/app.mjs';
 export { createSession, SessionError } from '../../web/dist/cleanslate.mjs';
 export { installDom, removeDom };
 
-/** Starts the reference backend on an ephemeral port with a fresh database. */
+/** Starts the reference backend on an ephemeral port with a fresh database and its request log on. */
 export async function startBackend(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'cleanslate-test-'));
-  const server = await startServer({ port: 0, dbPath: join(dir, 'test.sqlite'), ...options });
+  const server = await startServer({ port: 0, dbPath: join(dir, 'test.sqlite'), recordRequests: true, ...options });
   const close = server.close.bind(server);
   server.dbPath = join(dir, 'test.sqlite');
   server.close = async () => {
@@ -73,6 +74,34 @@ export function recordConsole() {
     lines,
     texts: () => lines.map((l) => l.text),
     restore: () => Object.assign(console, original),
+  };
+}
+
+/**
+ * Records what the client hands the current window's XMLHttpRequest: one
+ * { method, url, headers } per request (header names lower-case) until
+ * restore(). For tests that must know which token a request carried: the
+ * server's request log keeps no credentials.
+ */
+export function recordSentHeaders() {
+  const proto = globalThis.XMLHttpRequest.prototype;
+  const { open, setRequestHeader } = proto;
+  const sent = [];
+  const byRequest = new WeakMap();
+  proto.open = function (method, url, ...rest) {
+    const request = { method: String(method).toUpperCase(), url: String(url), headers: {} };
+    sent.push(request);
+    byRequest.set(this, request);
+    return open.call(this, method, url, ...rest);
+  };
+  proto.setRequestHeader = function (name, value) {
+    const request = byRequest.get(this);
+    if (request) request.headers[String(name).toLowerCase()] = String(value);
+    return setRequestHeader.call(this, name, value);
+  };
+  return {
+    sent,
+    restore: () => Object.assign(proto, { open, setRequestHeader }),
   };
 }
 

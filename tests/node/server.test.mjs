@@ -112,7 +112,9 @@ describe('reference server', () => {
 
   before(async () => {
     dbPath = freshDbPath();
-    srv = await startServer({ dbPath, jwtSecret: JWT_SECRET, controls: true, corsOrigins: [ALLOWED_ORIGIN] });
+    srv = await startServer({
+      dbPath, jwtSecret: JWT_SECRET, controls: true, recordRequests: true, corsOrigins: [ALLOWED_ORIGIN],
+    });
   });
   after(async () => {
     await srv.close();
@@ -167,9 +169,7 @@ describe('reference server', () => {
   });
 
   test('an expired CSRF token is refused and rotateCsrfSecret invalidates issued ones', async () => {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const secret = db.prepare("SELECT value FROM meta WHERE key = 'csrf_secret'").get().value;
-    db.close();
+    const secret = JSON.parse(fs.readFileSync(`${dbPath}.keys`, 'utf8')).csrf_secret;
     const mint = (expSec) => {
       const nonce = crypto.randomBytes(12).toString('base64url');
       const sig = crypto.createHmac('sha256', secret).update(`${nonce}.${expSec}`).digest('base64url');
@@ -242,7 +242,7 @@ describe('reference server', () => {
     assert.match(missing.headers.get('www-authenticate'), /^Bearer/);
 
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: String(a.user.id), email: a.user.email, iat: now - 100, jti: 'x' };
+    const claims = { sub: String(a.user.id), email: a.user.email, fid: decodeJwt(a.access_token).fid, iat: now - 100, jti: 'x' };
     const validForged = forgeJwt({ ...claims, exp: now + 60 }, JWT_SECRET);
     assert.equal((await call(srv, 'GET', '/user/profile', { token: validForged })).status, 200);
     const bad = [
@@ -388,8 +388,13 @@ describe('reference server', () => {
     assert.ok(srv.stats.csrf >= before.csrf + 2);
 
     const entry = srv.requests.filter((r) => r.path === '/auth/login' && r.method === 'POST').at(-2);
-    assert.equal(entry.headers['x-csrf-token'], csrf);
-    assert.deepEqual(JSON.parse(entry.body), { email: 'userA@test.com', password: 'nope' });
+    assert.equal(entry.hasCsrf, true);
+    assert.equal(entry.hasAuthorization, false);
+    assert.equal(entry.headers['x-csrf-token'], undefined, 'the CSRF token itself is not kept');
+    assert.equal(entry.headers['content-type'], 'application/json');
+    assert.equal(entry.body, undefined, 'no body is kept');
+    assert.equal(entry.status, 401);
+    assert.equal(entry.url, '/api/v1/auth/login');
     assert.equal(typeof entry.at, 'number');
     assert.equal(srv.requests.at(-1).path, '/auth/login');
     assert.ok(srv.requests.length <= 5000);
@@ -446,15 +451,15 @@ describe('reference server', () => {
     }
   });
 
-  test('demo controls arm a one-shot logout fault without CSRF', async () => {
-    const arm = await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'slow', delayMs: 300 } });
+  test('demo controls arm a one-shot logout fault', async () => {
+    const csrf = await csrfOf(srv);
+    const arm = await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'slow', delayMs: 300 }, csrf });
     assert.equal(arm.status, 200);
     const state = await call(srv, 'GET', '/__demo/state');
     assert.equal(state.data.logoutFault.mode, 'slow');
     assert.equal(state.data.logoutFault.delayMs, 300);
     assert.equal(typeof state.data.stats.login, 'number');
 
-    const csrf = await csrfOf(srv);
     const t0 = Date.now();
     assert.equal((await call(srv, 'POST', '/auth/logout', { body: { refresh_token: 'x' }, csrf })).status, 200);
     assert.ok(Date.now() - t0 >= 280);
@@ -463,15 +468,15 @@ describe('reference server', () => {
     assert.ok(next.first, 'the fault is one-shot');
     assert.equal((await call(srv, 'GET', '/__demo/state')).data.logoutFault.mode, 'none');
 
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'hang' } })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'hang' }, csrf })).status, 200);
     await assert.rejects(
       call(srv, 'POST', '/auth/logout', { body: {}, csrf, signal: AbortSignal.timeout(200) }),
       (err) => err.name === 'TimeoutError',
     );
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'drop' } })).status, 200);
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'none' } })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'drop' }, csrf })).status, 200);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'none' }, csrf })).status, 200);
     assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf })).status, 200);
-    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'bogus' } })).status, 400);
+    assert.equal((await call(srv, 'POST', '/__demo/logout-fault', { body: { mode: 'bogus' }, csrf })).status, 400);
   });
 
   test('CORS: allowed origins are reflected and preflight answers 204', async () => {

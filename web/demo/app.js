@@ -407,9 +407,14 @@ ui.faultForm.addEventListener('submit', async (event) => {
   const mode = ui.faultSelect.value;
   ui.faultApply.disabled = true;
   try {
+    // The controls take a CSRF token like every unsafe request. A token of its
+    // own, fetched here and never sent with a bearer token, so it stays
+    // anonymous and the session's token is left alone.
+    const csrf = await fetch(`${API_BASE}/auth/csrf`, { cache: 'no-store' });
+    if (!csrf.ok) throw new Error(`HTTP ${csrf.status}`);
     const response = await fetch(`${API_BASE}/__demo/logout-fault`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': (await csrf.json()).csrf_token },
       body: JSON.stringify({ mode }),
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);

@@ -1,8 +1,10 @@
-// The reference backend: HTTP server for the /api/v1 contract (CSRF, login,
-// refresh rotation with reuse detection, logout, profile and a few sample
-// routes), the demo controls, static files, CORS, login rate limiting and the
-// test hooks (request log, counters, injected faults, promises on requests,
-// a clock tests can move forward).
+// The reference backend: HTTP server for the /api/v1 contract (CSRF tokens
+// bound to the token family they are first used with, login, refresh rotation
+// with reuse detection, logout, profile and a few sample routes; access tokens
+// of a revoked family are refused), the demo controls (off unless asked for;
+// same-origin JSON with CSRF when on), static files, CORS, login rate limiting
+// and the test hooks (an opt-in request log that keeps no credentials,
+// counters, injected faults, promises on requests, a clock tests can move).
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -10,9 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from './db.mjs';
 import {
   hashPassword, verifyPassword, signJwt, verifyJwt, issueCsrfToken, verifyCsrfToken,
-  randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
+  csrfTokenExpirySec, randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
 } from './tokens.mjs';
 import { serveStatic, staticMounts } from './static.mjs';
+import { defaultKeyFile, loadOrCreateKeys, newKey, saveKeys } from './keys.mjs';
 
 const API_PREFIX = '/api/v1';
 const BODY_LIMIT = 64 * 1024;
@@ -27,6 +30,8 @@ const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-CSRF-Token, Cache-C
 const DEFAULT_RATE_LIMIT = { perAccount: 10, perAddress: 50, windowSec: 300 };
 const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOGOUT_ROUTE = 'POST /auth/logout';
+// Request headers whose values the request log never keeps (only whether they were sent).
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-csrf-token']);
 
 // Failed attempts per key inside a sliding time window.
 class SlidingWindowLimiter {
@@ -137,6 +142,19 @@ function bearerToken(req) {
   return m ? m[1] : null;
 }
 
+// A request body as a JSON object: { value } or { error } (an empty body is {}).
+function parseJsonObject(text) {
+  if (text.trim() === '') return { value: {} };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { error: 'Malformed JSON body' };
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return { error: 'JSON body must be an object' };
+  return { value };
+}
+
 function normaliseFault(spec) {
   if (!spec || !FAULT_MODES.has(spec.mode)) {
     throw new TypeError(`fault: mode must be one of ${[...FAULT_MODES].join(', ')}`);
@@ -174,13 +192,23 @@ function parseRouteKey(routeKey) {
 // clockOffsetMs (and advanceClock(ms) on the handle) moves the clock the
 // token checks read: access/refresh/CSRF token issue and expiry. Tests use it
 // to let tokens expire without waiting in real time; main.mjs does not expose it.
+// keyFile is where the signing keys live (keys.mjs): default `<dbPath>.keys`,
+// created 0600 when missing; a group/world-accessible or malformed one makes
+// startServer reject. jwtSecret, for tests, replaces the file's JWT key.
+// controls mounts the demo's fault controls under /api/v1/__demo/ (off by
+// default: main.mjs turns them on only when asked).
+// recordRequests keeps the last 5,000 API requests in `requests` for tests:
+// method, path, url, status, time and headers, but never a body or a
+// credential (see logEntry). Off by default, and then `requests` is null.
 export async function startServer({
   port = 0,
   dbPath,
+  keyFile,
   accessTtlSec = 900,
   refreshTtlSec = 604800,
   jwtSecret,
   controls = false,
+  recordRequests = false,
   staticRoot = DEFAULT_STATIC_ROOT,
   staticDirs = {},
   corsOrigins = [],
@@ -201,13 +229,23 @@ export async function startServer({
   const allowedOrigins = new Set(corsOrigins);
 
   const store = await openStore(dbPath, { scryptN });
-  const jwtKey = jwtSecret ?? store.secret('jwt_secret');
-  let csrfKey = store.secret('csrf_secret');
+  const keyPath = keyFile ?? defaultKeyFile(dbPath);
+  let keys;
+  try {
+    // Keys an older server kept in the database move to the key file, then leave the database.
+    keys = loadOrCreateKeys(keyPath, () => store.legacySecrets());
+    store.deleteLegacySecrets();
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const jwtKey = jwtSecret ?? keys.jwt_secret;
+  let csrfKey = keys.csrf_secret;
   // Compared against when the e-mail is unknown, so both cases cost one scrypt.
   const dummyPasswordHash = await hashPassword(randomToken(16), { N: scryptN });
 
   const stats = { login: 0, loginFailed: 0, refresh: 0, refreshFailed: 0, logout: 0, csrf: 0, profile: 0 };
-  const requests = [];
+  const requests = recordRequests ? [] : null;
   const faults = new Map();
   const sockets = new Set();
   // Test hooks: 'hang-open' when the 'hang' fault holds a request and
@@ -220,6 +258,7 @@ export async function startServer({
   const watchers = new Set();
   let closed = false;
   let closing = null;
+  let ownOrigins = new Set(); // set once the server listens
   // The time every token, CSRF and refresh-expiry decision reads (rate limits
   // and logs keep the real clock). Tests move it forward (clockOffsetMs,
   // advanceClock) to expire tokens instead of waiting for them.
@@ -227,10 +266,14 @@ export async function startServer({
   const nowMs = () => Date.now() + clockOffset;
   const nowSec = () => Math.floor(nowMs() / 1000);
 
+  // Test hook: 'sweep' ({ csrfBindingsPurged }) after each sweep.
   const sweepTimer = setInterval(() => {
     const now = Date.now();
     accountLimiter.sweep(now);
     addressLimiter.sweep(now);
+    // CSRF expiry is read on the token clock, so its bindings go by it too.
+    const csrfBindingsPurged = store.purgeCsrfBindings(nowMs());
+    events.emit('sweep', { csrfBindingsPurged });
   }, Math.min(windowMs, 60_000));
   sweepTimer.unref();
 
@@ -246,10 +289,12 @@ export async function startServer({
 
   // ---- auth helpers ------------------------------------------------------
 
-  function issueAccessToken(user) {
+  // `fid` is the refresh-token family: revoking the family (logout, reuse
+  // detection) revokes its access tokens too.
+  function issueAccessToken(user, familyId) {
     const now = nowSec();
     return signJwt({
-      sub: String(user.id), email: user.email, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
+      sub: String(user.id), email: user.email, fid: familyId, iat: now, exp: now + accessTtlSec, jti: randomToken(16),
     }, jwtKey);
   }
 
@@ -271,9 +316,41 @@ export async function startServer({
         : { detail: 'Invalid token', code: 'token_invalid' };
       throw new HttpError(401, body, challenge);
     }
+    const { fid } = result.payload;
+    // A token without a family (issued before families were checked) cannot be revoked: refused.
+    if (typeof fid !== 'string' || fid === '') {
+      throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
+    }
+    if (store.isFamilyRevoked(fid)) {
+      throw new HttpError(401, { detail: 'Token revoked', code: 'token_revoked' }, challenge);
+    }
     const user = /^\d+$/.test(result.payload.sub) ? store.findUserById(Number(result.payload.sub)) : null;
     if (!user) throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
     return user;
+  }
+
+  // The family of the request's bearer token when that token is valid, else null.
+  function bearerFamily(req) {
+    const token = bearerToken(req);
+    if (!token) return null;
+    const result = verifyJwt(token, jwtKey, nowSec());
+    return result.ok && typeof result.payload.fid === 'string' && result.payload.fid !== '' ? result.payload.fid : null;
+  }
+
+  // Whether an unsafe request's CSRF token is good. A token is bound, by its
+  // hash, to the family of the first valid bearer token it comes with; from
+  // then on it is good only for that family and only while the family is not
+  // revoked. Before that (anonymous) it is good for any request: login, and
+  // the logout notice the client sends with a fresh token and no bearer.
+  function csrfAccepted(req) {
+    const token = req.headers['x-csrf-token'];
+    if (!verifyCsrfToken(token, csrfKey, nowSec())) return false;
+    const hash = sha256Hex(token);
+    const family = bearerFamily(req);
+    const bound = store.csrfBindingOf(hash);
+    if (bound !== undefined) return !store.isFamilyRevoked(bound) && (family === null || family === bound);
+    if (family === null || store.isFamilyRevoked(family)) return true;
+    return store.bindCsrfToken(hash, family, csrfTokenExpirySec(token) * 1000) === family;
   }
 
   // ---- routes ------------------------------------------------------------
@@ -308,9 +385,10 @@ export async function startServer({
     accountLimiter.reset(account);
     addressLimiter.removeOne(ip, now);
     const refresh = newRefreshToken();
-    store.insertRefreshToken(user.id, refresh.hash, crypto.randomUUID(), refresh.expiresAt);
+    const familyId = crypto.randomUUID();
+    store.insertRefreshToken(user.id, refresh.hash, familyId, refresh.expiresAt);
     return json(200, {
-      access_token: issueAccessToken(user),
+      access_token: issueAccessToken(user, familyId),
       refresh_token: refresh.token,
       token_type: 'bearer',
       expires_in: accessTtlSec,
@@ -338,7 +416,7 @@ export async function startServer({
       return json(401, failures[result.outcome]);
     }
     return json(200, {
-      access_token: issueAccessToken(result.user),
+      access_token: issueAccessToken(result.user, result.familyId),
       refresh_token: next.token,
       token_type: 'bearer',
       expires_in: accessTtlSec,
@@ -395,7 +473,8 @@ export async function startServer({
     ['/public/ping', { GET: () => json(200, { ok: true, time: Date.now() }) }],
   ]);
 
-  // Demo controls: unauthenticated, CSRF-exempt, only mounted when enabled.
+  // Demo controls: only mounted when enabled, and then only for same-origin
+  // JSON requests with a CSRF token (checked in handleApi).
   function describeLogoutFault() {
     const f = faults.get(LOGOUT_ROUTE);
     if (!f || f.times <= 0) return { mode: 'none' };
@@ -556,28 +635,78 @@ export async function startServer({
     }
   }
 
+  // What the request log keeps of a request: never a body or a credential.
+  // The values of SECRET_HEADERS become booleans; a refresh_token in the body
+  // becomes its SHA-256 (tests match it against the token they hold).
+  function logEntry(req, relPath, body) {
+    const headers = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!SECRET_HEADERS.has(name)) headers[name] = value;
+    const entry = {
+      method: req.method,
+      path: relPath,
+      url: req.url,
+      headers,
+      hasAuthorization: req.headers.authorization !== undefined,
+      hasCsrf: req.headers['x-csrf-token'] !== undefined,
+      at: Date.now(),
+      status: null,
+    };
+    const refreshToken = UNSAFE_METHODS.has(req.method) ? body().value?.refresh_token : undefined;
+    if (typeof refreshToken === 'string') entry.refreshTokenHash = sha256Hex(refreshToken);
+    return entry;
+  }
+
+  // Why a request to the demo controls is refused, as [status, body], or null.
+  // They change how the server answers everyone, so no other site may reach
+  // them: the Origin must be the server's own (a request without one passes
+  // only when it is not from a browser, which says Sec-Fetch-Site), and unsafe
+  // requests must be JSON, which a cross-site form or text/plain beacon is not.
+  function demoRefusal(req, unsafe) {
+    const origin = req.headers.origin;
+    const site = req.headers['sec-fetch-site'];
+    const sameOrigin = origin !== undefined
+      ? ownOrigins.has(origin)
+      : site === undefined || site === 'same-origin' || site === 'none';
+    if (!sameOrigin) return [403, { detail: 'The demo controls take same-origin requests only', code: 'forbidden_origin' }];
+    const type = String(req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
+    if (unsafe && type !== 'application/json') {
+      return [415, { detail: 'Content-Type must be application/json', code: 'unsupported_media_type' }];
+    }
+    return null;
+  }
+
   async function handleApi(req, res, rawPath) {
     const relPath = rawPath.slice(API_PREFIX.length) || '/';
     const body = await readBody(req);
     if (!body || closed) return;
-    const entry = {
-      method: req.method, path: relPath, url: req.url, headers: { ...req.headers }, body: body.text, at: Date.now(),
-    };
-    requests.push(entry);
-    if (requests.length > REQUEST_LOG_CAP) requests.splice(0, requests.length - REQUEST_LOG_CAP);
-    notifyWatchers(entry, res);
+    let parsed;
+    const jsonBody = () => (parsed ??= parseJsonObject(body.text));
+    if (requests || watchers.size) {
+      const entry = logEntry(req, relPath, jsonBody);
+      if (requests) {
+        requests.push(entry);
+        if (requests.length > REQUEST_LOG_CAP) requests.splice(0, requests.length - REQUEST_LOG_CAP);
+        res.once('close', () => {
+          entry.status = res.writableFinished ? res.statusCode : null;
+        });
+      }
+      notifyWatchers(entry, res);
+    }
 
     if (await applyFault(req, res, `${req.method} ${relPath}`)) return;
     if (req.method === 'OPTIONS') return preflight(res);
     if (body.tooLarge) return sendJson(res, 413, { detail: 'Request body too large', code: 'payload_too_large' });
 
     const isDemo = relPath.startsWith('/__demo/');
+    if (isDemo && !controls) return sendJson(res, 404, { detail: 'Not found' });
     const unsafe = UNSAFE_METHODS.has(req.method);
-    // Checked before routing: every unsafe request outside the demo controls needs it.
-    if (unsafe && !isDemo && !verifyCsrfToken(req.headers['x-csrf-token'], csrfKey, nowSec())) {
+    const refusal = isDemo ? demoRefusal(req, unsafe) : null;
+    if (refusal) return sendJson(res, ...refusal);
+    // Checked before routing: every unsafe request needs it.
+    if (unsafe && !csrfAccepted(req)) {
       return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
     }
-    const route = isDemo ? (controls ? demoRoutes.get(relPath) : undefined) : routes.get(relPath);
+    const route = isDemo ? demoRoutes.get(relPath) : routes.get(relPath);
     if (!route) return sendJson(res, 404, { detail: 'Not found' });
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const handler = route[method];
@@ -585,23 +714,16 @@ export async function startServer({
       return sendJson(res, 405, { detail: 'Method not allowed' }, { Allow: Object.keys(route).join(', ') });
     }
 
-    let parsed = {};
+    let args = {};
     if (unsafe) {
-      if (body.text.trim() !== '') {
-        try {
-          parsed = JSON.parse(body.text);
-        } catch {
-          return sendJson(res, 400, { detail: 'Malformed JSON body', code: 'bad_request' });
-        }
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          return sendJson(res, 400, { detail: 'JSON body must be an object', code: 'bad_request' });
-        }
-      }
+      const { value, error } = jsonBody();
+      if (error) return sendJson(res, 400, { detail: error, code: 'bad_request' });
+      args = value;
     }
 
     let result;
     try {
-      result = await handler({ req, body: parsed, ip: req.socket.remoteAddress || 'unknown' });
+      result = await handler({ req, body: args, ip: req.socket.remoteAddress || 'unknown' });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       result = json(err.status, err.body, err.headers);
@@ -671,6 +793,9 @@ export async function startServer({
 
   const boundPort = server.address().port;
   const url = `http://127.0.0.1:${boundPort}`;
+  // The origins the demo page is served from: the bound address, and its
+  // loopback name (not rebindable by another site, unlike an arbitrary Host).
+  ownOrigins = new Set([url, `http://localhost:${boundPort}`]);
 
   return {
     url,
@@ -692,7 +817,8 @@ export async function startServer({
       return releaseHeld(routeKey);
     },
     // The next API request received from now on for which predicate(entry)
-    // is true, as its request-log entry. Register before causing the request.
+    // is true, as its request-log entry (whether or not recordRequests keeps
+    // a log). Register before causing the request.
     waitForRequest(predicate) {
       return watch('received', predicate);
     },
@@ -708,8 +834,12 @@ export async function startServer({
       clockOffset += ms;
       return nowMs();
     },
+    // A new CSRF key, written to the key file: every CSRF token issued before is refused.
     rotateCsrfSecret() {
-      csrfKey = store.replaceSecret('csrf_secret');
+      const next = { ...keys, csrf_secret: newKey() };
+      saveKeys(keyPath, next);
+      keys = next;
+      csrfKey = next.csrf_secret;
     },
     close() {
       if (!closing) {

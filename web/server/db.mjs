@@ -1,9 +1,12 @@
-// SQLite storage of the reference backend: schema, seed users, persisted
-// secrets and every query the routes need. better-sqlite3 is synchronous, so
-// once a write method returns, the change is committed (synchronous=FULL).
+// SQLite storage of the reference backend: schema, seed users, every query the
+// routes need, the revoked token families (also held in memory, for the check
+// on every authenticated request) and the CSRF token bindings. better-sqlite3
+// is synchronous, so once a write method returns, the change is committed
+// (synchronous=FULL). The database file and its -wal and -shm files are
+// owner-only (0600). Signing keys are not kept here (keys.mjs); those an older
+// server stored in `meta` are handed over once and deleted.
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import Database from 'better-sqlite3';
 import { DEFAULT_SCRYPT_N, hashPassword } from './tokens.mjs';
 
@@ -37,7 +40,26 @@ CREATE TABLE IF NOT EXISTS notes (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_user ON notes(user_id);
+-- Families revoked by logout or reuse detection: their access tokens are refused.
+CREATE TABLE IF NOT EXISTS revoked_families (
+  family_id  TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL
+);
+-- A CSRF token (by its SHA-256 hash) bound to the token family it was first
+-- used with; kept until the CSRF token itself expires.
+CREATE TABLE IF NOT EXISTS csrf_bindings (
+  token_hash TEXT PRIMARY KEY,
+  family_id  TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS csrf_bindings_expiry ON csrf_bindings(expires_at);
+-- Families whose every token was revoked before revoked_families existed.
+INSERT OR IGNORE INTO revoked_families (family_id, revoked_at)
+  SELECT family_id, MAX(revoked_at) FROM refresh_tokens GROUP BY family_id HAVING COUNT(revoked_at) = COUNT(*);
 `;
+
+// The `meta` rows where servers before the key file kept their signing keys.
+const LEGACY_SECRET_KEYS = ['jwt_secret', 'csrf_secret'];
 
 export const SEED_USERS = [
   { email: 'userA@test.com', name: 'User A', password: 'password' },
@@ -48,7 +70,7 @@ export const SEED_USERS = [
 // Timestamps are milliseconds since the epoch. Seed users missing from the
 // database are created with password hashes of cost scryptN (tokens.mjs).
 export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
-  if (dbPath !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+  if (dbPath !== ':memory:') ownerOnlyFiles(path.resolve(dbPath));
   const db = new Database(dbPath);
   try {
     db.pragma('journal_mode = WAL');
@@ -69,11 +91,32 @@ export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
   }
 }
 
+// Creates the database file 0600 before SQLite opens it, because SQLite gives
+// the -wal and -shm files it creates the mode of the database file; files an
+// older server left group- or world-readable are narrowed to their owner.
+function ownerOnlyFiles(file) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  } catch (err) {
+    if (err.code !== 'EEXIST') throw err;
+  }
+  if (process.platform === 'win32') return;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let mode;
+    try {
+      mode = fs.statSync(f).mode & 0o777;
+    } catch {
+      continue; // not there (yet)
+    }
+    if (mode & 0o077) fs.chmodSync(f, mode & 0o700);
+  }
+}
+
 function createStore(db) {
   const q = {
     metaGet: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    metaSet: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-    metaInsert: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
+    metaDelete: db.prepare('DELETE FROM meta WHERE key = ?'),
     userByEmail: db.prepare('SELECT id, email, name, password_hash FROM users WHERE email = ?'),
     userById: db.prepare('SELECT id, email, name FROM users WHERE id = ?'),
     userInsert: db.prepare('INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)'),
@@ -82,8 +125,22 @@ function createStore(db) {
                              VALUES (?, ?, ?, ?, ?)`),
     tokenReplace: db.prepare('UPDATE refresh_tokens SET revoked_at = ?, replaced_by = ? WHERE id = ?'),
     familyRevoke: db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
+    familyMarkRevoked: db.prepare('INSERT OR IGNORE INTO revoked_families (family_id, revoked_at) VALUES (?, ?)'),
+    revokedFamilies: db.prepare('SELECT family_id FROM revoked_families').pluck(),
+    csrfBindingOf: db.prepare('SELECT family_id FROM csrf_bindings WHERE token_hash = ?').pluck(),
+    csrfBind: db.prepare('INSERT OR IGNORE INTO csrf_bindings (token_hash, family_id, expires_at) VALUES (?, ?, ?)'),
+    csrfPurge: db.prepare('DELETE FROM csrf_bindings WHERE expires_at <= ?'),
     noteInsert: db.prepare('INSERT INTO notes (user_id, text, created_at) VALUES (?, ?, ?)'),
     notesByUser: db.prepare('SELECT id, text, user_id, created_at FROM notes WHERE user_id = ? ORDER BY id'),
+  };
+
+  // Every access token checks its family against this set, so it lives in
+  // memory; it is loaded at start and updated only after a revocation commits.
+  const revokedFamilies = new Set(q.revokedFamilies.all());
+
+  const revokeFamily = (familyId, now) => {
+    q.familyRevoke.run(now, familyId);
+    q.familyMarkRevoked.run(familyId, now);
   };
 
   // Look-up, checks and rotation run in one transaction, so two refreshes of
@@ -92,8 +149,8 @@ function createStore(db) {
     const row = q.tokenByHash.get(oldHash);
     if (!row) return { outcome: 'unknown' };
     if (row.replaced_by !== null) {
-      q.familyRevoke.run(now, row.family_id);
-      return { outcome: 'reused' };
+      revokeFamily(row.family_id, now);
+      return { outcome: 'reused', familyId: row.family_id };
     }
     if (row.revoked_at !== null) return { outcome: 'revoked' };
     if (row.expires_at <= now) return { outcome: 'expired' };
@@ -101,19 +158,35 @@ function createStore(db) {
     if (!user) return { outcome: 'unknown' };
     const { lastInsertRowid } = q.tokenInsert.run(row.user_id, newHash, row.family_id, now, expiresAt);
     q.tokenReplace.run(now, lastInsertRowid, row.id);
-    return { outcome: 'rotated', user };
+    return { outcome: 'rotated', user, familyId: row.family_id };
+  });
+
+  const revokeFamilyOfToken = db.transaction((tokenHash, now) => {
+    const row = q.tokenByHash.get(tokenHash);
+    if (!row) return null;
+    revokeFamily(row.family_id, now);
+    return row.family_id;
   });
 
   return {
-    // A secret kept across restarts; created on first use.
-    secret(key) {
-      q.metaInsert.run(key, crypto.randomBytes(32).toString('base64url'));
-      return q.metaGet.get(key).value;
+    // The signing keys an older server kept in the database ({ jwt_secret,
+    // csrf_secret }, either may be missing), or null when there are none.
+    legacySecrets() {
+      const found = LEGACY_SECRET_KEYS.map((key) => [key, q.metaGet.get(key)?.value]).filter(([, v]) => v);
+      return found.length ? Object.fromEntries(found) : null;
     },
-    replaceSecret(key) {
-      const value = crypto.randomBytes(32).toString('base64url');
-      q.metaSet.run(key, value);
-      return value;
+    // Deletes them once they are in the key file. secure_delete zeroes the
+    // freed bytes and the checkpoint empties the WAL, so no copy is left in
+    // either file.
+    deleteLegacySecrets() {
+      if (!this.legacySecrets()) return;
+      db.pragma('secure_delete = ON');
+      try {
+        db.transaction(() => LEGACY_SECRET_KEYS.forEach((key) => q.metaDelete.run(key)))();
+      } finally {
+        db.pragma('secure_delete = OFF');
+      }
+      db.pragma('wal_checkpoint(TRUNCATE)');
     },
     findUserByEmail: (email) => q.userByEmail.get(email),
     findUserById: (id) => q.userById.get(id),
@@ -124,16 +197,33 @@ function createStore(db) {
     },
     // Revokes every token of the family the given token belongs to; false if unknown.
     revokeFamilyOf(tokenHash) {
-      const row = q.tokenByHash.get(tokenHash);
-      if (!row) return false;
-      q.familyRevoke.run(Date.now(), row.family_id);
+      const familyId = revokeFamilyOfToken(tokenHash, Date.now());
+      if (familyId === null) return false;
+      revokedFamilies.add(familyId);
       return true;
     },
-    // Returns { outcome: 'rotated', user } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
+    // Returns { outcome: 'rotated', user, familyId } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
     // On 'rotated' the old token is revoked with replaced_by pointing at the new one;
     // on 'reused' the whole family has been revoked. `now` is the server's
     // clock, which tests may have moved forward.
-    consumeRefreshToken: (oldHash, newHash, expiresAt, now = Date.now()) => consume(oldHash, newHash, now, expiresAt),
+    consumeRefreshToken(oldHash, newHash, expiresAt, now = Date.now()) {
+      const result = consume(oldHash, newHash, now, expiresAt);
+      if (result.outcome === 'reused') revokedFamilies.add(result.familyId);
+      return result;
+    },
+    // The one place that answers "is this family revoked?", so the answer can
+    // later come from state shared by several server instances.
+    isFamilyRevoked: (familyId) => revokedFamilies.has(familyId),
+
+    // The family a CSRF token (by hash) is bound to, or undefined.
+    csrfBindingOf: (tokenHash) => q.csrfBindingOf.get(tokenHash),
+    // Binds it unless already bound; returns the family it is bound to now.
+    bindCsrfToken(tokenHash, familyId, expiresAt) {
+      q.csrfBind.run(tokenHash, familyId, expiresAt);
+      return q.csrfBindingOf.get(tokenHash);
+    },
+    // Deletes the bindings of CSRF tokens expired at `now`; returns how many.
+    purgeCsrfBindings: (now) => q.csrfPurge.run(now).changes,
 
     insertNote(userId, text) {
       return Number(q.noteInsert.run(userId, text, Date.now()).lastInsertRowid);

@@ -1,10 +1,16 @@
 // Command-line entry of the reference backend (`npm start`): reads the
-// environment, starts the server with the demo controls and request logging on,
-// and shuts down cleanly (database closed) on SIGINT/SIGTERM.
+// environment and flags, starts the server with access logging on (the demo
+// controls only when asked), and shuts down cleanly (database closed) on
+// SIGINT/SIGTERM. It never keeps a request log (recordRequests is for tests).
 //
 // Environment: PORT (default 8080), CLEANSLATE_DB (default ./data/cleanslate.sqlite,
-// relative to the working directory), ACCESS_TTL_SEC, REFRESH_TTL_SEC,
-// CORS_ORIGINS (comma-separated list of allowed origins).
+// relative to the working directory), CLEANSLATE_KEY_FILE (the signing keys,
+// default <CLEANSLATE_DB>.keys; created 0600 when missing, refused when group- or
+// world-accessible), ACCESS_TTL_SEC, REFRESH_TTL_SEC, CORS_ORIGINS (comma-separated
+// list of allowed origins), CLEANSLATE_DEMO_CONTROLS=1 (same as --demo-controls).
+//
+// Flags: --demo-controls mounts the demo page's fault controls (/api/v1/__demo/);
+// `npm start` passes it. Without it the server has none.
 import path from 'node:path';
 import { startServer } from './app.mjs';
 
@@ -21,15 +27,21 @@ function intFromEnv(name, fallback, min) {
   return value;
 }
 
+const FLAGS = new Set(['--demo-controls']);
+for (const arg of process.argv.slice(2)) if (!FLAGS.has(arg)) fail(`unknown argument "${arg}" (known: ${[...FLAGS].join(', ')})`);
+const demoEnv = process.env.CLEANSLATE_DEMO_CONTROLS ?? '';
+if (!['', '0', '1'].includes(demoEnv)) fail(`CLEANSLATE_DEMO_CONTROLS must be 0 or 1, got "${demoEnv}"`);
+
 const port = intFromEnv('PORT', 8080, 0);
 if (port > 65535) fail(`PORT must be at most 65535, got ${port}`);
 const options = {
   port,
   dbPath: path.resolve(process.cwd(), process.env.CLEANSLATE_DB || path.join('data', 'cleanslate.sqlite')),
+  keyFile: process.env.CLEANSLATE_KEY_FILE ? path.resolve(process.cwd(), process.env.CLEANSLATE_KEY_FILE) : undefined,
   accessTtlSec: intFromEnv('ACCESS_TTL_SEC', 900, 1),
   refreshTtlSec: intFromEnv('REFRESH_TTL_SEC', 604800, 1),
   corsOrigins: (process.env.CORS_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
-  controls: true,
+  controls: process.argv.includes('--demo-controls') || demoEnv === '1',
   log: true,
 };
 
@@ -42,7 +54,7 @@ try {
   fail(`could not start: ${err && err.message ? err.message : err}`);
 }
 
-process.stdout.write(`cleanslate demo: ${server.url}/\n`);
+process.stdout.write(`cleanslate demo: ${server.url}/${options.controls ? ' (demo controls on)' : ''}\n`);
 
 let stopping = false;
 async function shutdown(signal) {

@@ -136,3 +136,8 @@ export function verifyCsrfToken(token, secret, nowSec = Math.floor(Date.now() / 
   const ok = safeEqual(Buffer.from(sig, 'base64url'), hmac(secret, `${nonce}.${expText}`));
   return ok && Number(expText) > nowSec;
 }
+
+// The expiry (seconds since the epoch) written in a token that verifyCsrfToken accepted.
+export function csrfTokenExpirySec(token) {
+  return Number(token.split('.')[1]);
+}
