@@ -4,7 +4,7 @@
 // object, against the real reference backend; in every browser of helpers.mjs. Only the
 // tab opened last is in front: the others are background tabs, as they would be for a user.
 import assert from 'node:assert/strict';
-import { forEachBrowser, openPage } from './helpers.mjs';
+import { eventCount, forEachBrowser, openPage, waitForEvent } from './helpers.mjs';
 
 // Removes what older browsers lack: BroadcastChannel and Web Locks.
 function withoutModernApis() {
@@ -36,27 +36,6 @@ const state = (page) =>
     sessionStored: sessionStorage.getItem('access_token'),
     events: window.events,
   }));
-
-/** How many events of `type` the page has seen. */
-const eventCount = (page, type) => page.evaluate((t) => window.events.filter((e) => e.type === t).length, type);
-
-/**
- * Resolves once the page has seen more than `seen` events of `type`. Woken by the event
- * itself, not by a timer: a background tab's timers may run only once a second.
- */
-async function waitForEvent(page, type, seen = 0, timeout = 5000) {
-  await page.evaluate((t, n, ms) => new Promise((resolve, reject) => {
-    const count = () => window.events.filter((e) => e.type === t).length;
-    if (count() > n) return resolve();
-    const timer = setTimeout(() => reject(new Error(`no new ${t} event within ${ms} ms (${count()} seen)`)), ms);
-    addEventListener(t, function onEvent() {
-      if (count() <= n) return;
-      clearTimeout(timer);
-      removeEventListener(t, onEvent);
-      resolve();
-    });
-  }), type, seen, timeout);
-}
 
 async function login(page, email) {
   const result = await page.evaluate((e) => window.session.login(e, 'password'), email);

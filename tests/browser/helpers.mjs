@@ -298,3 +298,24 @@ export function problems({ consoleMessages, pageErrors }, types = ['error']) {
     ...pageErrors.map((e) => `pageerror: ${e}`),
   ];
 }
+
+/** How many events of `type` the page's window.events log holds (tests keep that log). */
+export const eventCount = (page, type) => page.evaluate((t) => window.events.filter((e) => e.type === t).length, type);
+
+/**
+ * Resolves once the page has seen more than `seen` events of `type`. Woken by the event
+ * itself, not by a timer: a background tab's timers may run only once a second.
+ */
+export async function waitForEvent(page, type, seen = 0, timeout = 5000) {
+  await page.evaluate((t, n, ms) => new Promise((resolve, reject) => {
+    const count = () => window.events.filter((e) => e.type === t).length;
+    if (count() > n) return resolve();
+    const timer = setTimeout(() => reject(new Error(`no new ${t} event within ${ms} ms (${count()} seen)`)), ms);
+    addEventListener(t, function onEvent() {
+      if (count() <= n) return;
+      clearTimeout(timer);
+      removeEventListener(t, onEvent);
+      resolve();
+    });
+  }), type, seen, timeout);
+}

@@ -7,7 +7,7 @@
 // and a refresh with it afterwards (401 once revoked).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { forEachBrowser, openPage } from './helpers.mjs';
+import { eventCount, forEachBrowser, openPage, waitForEvent } from './helpers.mjs';
 
 const ROUNDS = 10;
 const DELAY_STEP_MS = 3;
@@ -50,23 +50,6 @@ async function armLogout(page, delayMs) {
     race.done = new Promise((resolve) => { race.resolve = resolve; });
     window.race = race;
   }, delayMs);
-}
-
-const eventCount = (page, type) => page.evaluate((t) => window.events.filter((e) => e.type === t).length, type);
-
-/** Resolves once the page has seen more than `seen` events of `type` (woken by the event, not a timer). */
-async function waitForEvent(page, type, seen, timeout = 5000) {
-  await page.evaluate((t, n, ms) => new Promise((resolve, reject) => {
-    const count = () => window.events.filter((e) => e.type === t).length;
-    if (count() > n) return resolve();
-    const timer = setTimeout(() => reject(new Error(`no new ${t} event within ${ms} ms`)), ms);
-    addEventListener(t, function onEvent() {
-      if (count() <= n) return;
-      clearTimeout(timer);
-      removeEventListener(t, onEvent);
-      resolve();
-    });
-  }), type, seen, timeout);
 }
 
 /** POST /auth/refresh with `refreshToken` from outside the browser; resolves the status. */
