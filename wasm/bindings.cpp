@@ -1,9 +1,10 @@
 // The one EMSCRIPTEN_BINDINGS block. Sessions are held here and named by an
 // integer handle; the JS entry (web/src/) wraps the functions into the
-// promise API. Values cross as strings and numbers, and results come back
-// through one JS function (Module.csSettle) keyed by a callback id, so the
-// module needs neither embind classes nor emscripten::val. No C++ exception
-// crosses into JS: the core reports failures as codes.
+// promise API. Values cross as strings and numbers, and each kind of result
+// comes back through its own JS function (cs_login_result, cs_logout_result,
+// cs_request_result in platform/library_cleanslate.js) keyed by a callback
+// id, so the module needs neither embind classes nor emscripten::val. No C++
+// exception crosses into JS: the core reports failures as codes.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
@@ -18,14 +19,8 @@
 #include "core/session.h"
 #include "core/token_store.h"
 #include "platform/fetch_transport.h"
+#include "platform/library_cleanslate.h"
 #include "platform/web_runtime.h"
-
-// Delivers a result to the JS callback registered under `id`.
-EM_JS(void, cs_settle, (int id, const char* code, int status, const char* a, int aLength, const char* b), {
-  var settle = Module["csSettle"];
-  // Empty strings (no error code, an empty body) are common: not decoded.
-  if (settle) settle(id, HEAPU8[code] ? UTF8ToString(code) : "", status, aLength ? UTF8ToString(a, aLength) : "", UTF8ToString(b));
-});
 
 namespace cleanslate {
 namespace {
@@ -100,30 +95,32 @@ std::string configError() { return lastConfigError; }
 
 void login(int handle, const std::string& email, const std::string& password, int callback) {
   Session* session = find(handle);
-  if (session == nullptr) return cs_settle(callback, code::kDisposed, 0, "", 0, "");
+  if (session == nullptr) return cs_login_result(callback, code::kDisposed, "", "");
   session->login(email, password, [callback](const LoginOutcome& o) {
-    cs_settle(callback, o.code.c_str(), 0, o.error.c_str(), static_cast<int>(o.error.size()), o.userJson.c_str());
+    cs_login_result(callback, o.code.c_str(), o.error.c_str(), o.userJson.c_str());
   });
 }
 
 void logout(int handle, int callback) {
   Session* session = find(handle);
-  if (session == nullptr) return cs_settle(callback, code::kDisposed, 0, "", 0, "");
-  session->logout([callback](const LogoutOutcome& o) { cs_settle(callback, "", o.backendNotified ? 1 : 0, "", 0, ""); });
+  if (session == nullptr) return cs_logout_result(callback, code::kDisposed, 0);
+  session->logout([callback](const LogoutOutcome& o) { cs_logout_result(callback, "", o.backendNotified ? 1 : 0); });
 }
 
 void request(int handle, const std::string& method, const std::string& target, const std::string& body, bool hasBody,
              const std::string& contentType, const std::string& headersJson, int callback) {
   Session* session = find(handle);
-  if (session == nullptr) return cs_settle(callback, code::kDisposed, 0, "", 0, "");
+  if (session == nullptr) return cs_request_result(callback, code::kDisposed, 0, "", 0, "");
   RequestOptions options;
   options.body = body;
   options.hasBody = hasBody;
   options.contentType = contentType;
-  if (!parseHeaders(headersJson, &options.headers)) return cs_settle(callback, code::kInvalidArgument, 0, "", 0, "");
+  if (!parseHeaders(headersJson, &options.headers)) {
+    return cs_request_result(callback, code::kInvalidArgument, 0, "", 0, "");
+  }
   session->request(method, target, std::move(options), [callback](const RequestOutcome& o) {
-    cs_settle(callback, o.code.c_str(), o.response.status, o.response.body.data(),
-              static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str());
+    cs_request_result(callback, o.code.c_str(), o.response.status, o.response.body.data(),
+                      static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str());
   });
 }
 

@@ -3,8 +3,11 @@
 // cancelled: its XMLHttpRequest is aborted, so the connection closes and the
 // browser's per-host connection pool is not filled by requests nobody waits
 // for. The body is read from the XHR straight into the response, and only
-// when it is within the request's cap, checked as it arrives.
+// when it is within the request's cap, checked as it arrives. The XHR
+// itself is reached through library_cleanslate.js (cs_fetch_*).
 #include "fetch_transport.h"
+
+#include "library_cleanslate.h"
 
 #include <emscripten/emscripten.h>
 #include <emscripten/fetch.h>
@@ -16,82 +19,6 @@
 #include <vector>
 
 namespace cleanslate {
-
-// Emscripten 3.1.6 files each XHR in Fetch.xhrs under its index + 1 and,
-// once the fetch is closed, only deletes the entry, so the array grows by one
-// slot per request for the life of the page. Closed entries at its end are
-// trimmed away here; live ids (smaller than the length) are unaffected.
-EM_JS(void, cs_fetch_trim, (), {
-  var xhrs = typeof Fetch === "object" && Fetch ? Fetch.xhrs : null;
-  if (!Array.isArray(xhrs)) return;
-  while (xhrs.length > 0 && xhrs[xhrs.length - 1] === undefined) xhrs.length--;
-});
-
-// The XMLHttpRequest behind a fetch (its id is the struct's first field).
-// Emscripten 3.1.6's emscripten_fetch_close() only forgets the XHR, without
-// aborting it, and offers no cap on a body, so these helpers reach it
-// through Fetch.xhrs.
-EM_JS(void, cs_fetch_abort, (const void* fetch), {
-  var xhr = Fetch.xhrs[HEAPU32[fetch >> 2] - 1];
-  if (!xhr) return;
-  xhr.onload = xhr.onerror = xhr.ontimeout = xhr.onprogress = xhr.onreadystatechange = null;
-  xhr.abort();
-});
-
-// emscripten_fetch's own progress and readystatechange handlers only mirror
-// the XHR's state into the fetch struct, for callbacks this transport never
-// sets. They are replaced by a watch on the body's size: over `cap` bytes
-// (by Content-Length, then by what has arrived) the XHR is aborted at once
-// and the request ends as too large, before the body grows any further.
-EM_JS(void, cs_fetch_watch, (const void* fetch, double cap), {
-  var xhr = Fetch.xhrs[HEAPU32[fetch >> 2] - 1];
-  if (!xhr) return;
-  var over = function(bytes) {
-    if (!(bytes > cap)) return;
-    xhr.onload = xhr.onerror = xhr.ontimeout = xhr.onprogress = xhr.onreadystatechange = null;
-    xhr.abort();
-    _cs_fetch_too_large(fetch);
-  };
-  xhr.onreadystatechange = function() {
-    if (xhr.readyState === 2) over(Number(xhr.getResponseHeader("content-length")));
-  };
-  xhr.onprogress = function(e) { over(e.loaded); };
-});
-
-// The size of the XHR's body, and, with `dst`, a copy of it there.
-EM_JS(double, cs_fetch_body, (const void* fetch, char* dst), {
-  var xhr = Fetch.xhrs[HEAPU32[fetch >> 2] - 1];
-  var body = xhr && xhr.response;
-  if (!body) return 0;
-  if (dst) HEAPU8.set(new Uint8Array(body), dst);
-  return body.byteLength;
-});
-
-// Starts a request on a microtask rather than inside the caller's call, and
-// calls emscripten_fetch straight from that microtask. The XMLHttpRequest is
-// then created and sent from a shallow stack: a browser with its developer
-// tools attached records the JS stack of every request it sends, and the
-// session's own (wasm) frames under send() made that record several times as
-// costly as the rest of the request's work on the main thread.
-// cs_fetch_prepare gives the attributes (0: the request was dropped before
-// it started). emscripten_fetch lets a throwing XMLHttpRequest constructor,
-// open() or setRequestHeader() escape: that is caught here, the wasm stack
-// restored, and cs_fetch_started told (fetch 0) so it becomes an ordinary
-// network error. (A throwing send() it reports itself, through onerror.)
-EM_JS(void, cs_fetch_later, (void* ctx, const char* url), {
-  queueMicrotask(function() {
-    var attr = _cs_fetch_prepare(ctx);
-    if (!attr) return;
-    var sp = stackSave();
-    var fetch = 0;
-    try {
-      fetch = _emscripten_fetch(attr, url);
-    } catch (e) {
-      stackRestore(sp);
-    }
-    _cs_fetch_started(fetch);
-  });
-});
 
 struct FetchTransport::Context {
   FetchTransport* owner = nullptr;  // null once aborted or once the transport is gone

@@ -29,7 +29,10 @@ export class SessionError extends Error {
 const WASM_URL = new URL('./cleanslate.wasm', import.meta.url);
 let corePromise = null;
 
-// Results come back from the core through one function, keyed by an id.
+// Results come back from the core keyed by an id, through one function per
+// kind (wasm/platform/library_cleanslate.js: cs_login_result,
+// cs_logout_result, cs_request_result); each hands the waiting function the
+// result's own fields.
 const pending = new Map();
 let nextCallback = 1;
 function callback(fn) {
@@ -37,11 +40,17 @@ function callback(fn) {
   pending.set(id, fn);
   return id;
 }
-function settle(id, code, status, a, b) {
+function take(id) {
   const fn = pending.get(id);
   pending.delete(id);
-  if (fn) fn(code, status, a, b);
+  return fn;
 }
+// Passed to the module factory; `code` is '' on success, else an error code.
+const results = {
+  csLoginResult: (id, code, error, userJson) => take(id)?.(code, error, userJson),
+  csLogoutResult: (id, code, backendNotified) => take(id)?.(code, backendNotified),
+  csRequestResult: (id, code, status, body, rawHeaders) => take(id)?.(code, status, body, rawHeaders),
+};
 
 // In Node the wasm sits beside this file and is read through the built-in
 // fs module. process.getBuiltinModule (Node 20.16+) is a plain call, not an
@@ -75,7 +84,7 @@ function loadCore() {
             },
             print: (text) => console.log(text),
             printErr: (text) => console.error(text),
-            csSettle: settle,
+            ...results,
           }).then(resolve, reject);
         }),
     );
@@ -202,8 +211,8 @@ class Session {
       return Promise.resolve({ success: false, error: 'email and password must be strings', code: 'invalid_argument' });
     }
     return new Promise((resolve) => {
-      this.#core._login(this.#handle, email, password, callback((code, _status, error, user) => {
-        resolve(code ? { success: false, error, code } : { success: true, user: JSON.parse(user) });
+      this.#core._login(this.#handle, email, password, callback((code, error, userJson) => {
+        resolve(code ? { success: false, error, code } : { success: true, user: JSON.parse(userJson) });
       }));
     });
   }
@@ -211,8 +220,8 @@ class Session {
   logout() {
     if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
     return new Promise((resolve) => {
-      this.#core.logout(this.#handle, callback((code, notified) => {
-        resolve(code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified: notified === 1 });
+      this.#core.logout(this.#handle, callback((code, backendNotified) => {
+        resolve(code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified });
       }));
     });
   }
