@@ -1,6 +1,8 @@
 // A compact strtod for the wasm build only. nlohmann/json's lexer converts
 // every number it reads with strtod, and musl's correctly rounded version
-// brings a 128-bit soft-float library with it (about 10 KB of wasm). The
+// brings a 128-bit soft-float library with it. Measured on Emscripten 3.1.6
+// (build with and without this file): it keeps web/dist/cleanslate.wasm
+// 14,367 B smaller, 6,889 B gzip -9; the JS glue is unaffected. The
 // core reads numbers only from auth answers, options and JWT claims (`exp`),
 // where a result within a few ulp of the exact value is all that is needed;
 // API response bodies are parsed in JavaScript, not here. The lexer has

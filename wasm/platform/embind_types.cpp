@@ -1,12 +1,14 @@
 // The embind types this module passes across its boundary, and nothing else.
 // embind's own bind.cpp registers every builtin type (wide and UTF-16/32
 // strings, emscripten::val, 64-bit integers, floats, 17 memory views), and
-// each registration pulls its JavaScript codec into the glue: about 5 KB of
-// JS this module never uses. The bindings (wasm/bindings.cpp) take and return
-// only void, bool, int and std::string, so the build links embind's JS
-// libraries with this file in place of bind.cpp (see CMakeLists.txt). A
-// binding that used any other type would fail loudly at startup with
-// embind's UnboundTypeError.
+// each registration pulls its JavaScript codec into the glue. Measured on
+// Emscripten 3.1.6 (this file against plain --bind): web/dist/cleanslate.mjs
+// is 3,321 B smaller (1,061 B gzip -9) and cleanslate.wasm 5,853 B smaller
+// (2,913 B gzip -9): 3,974 B gzip in all. The bindings (wasm/bindings.cpp)
+// take and return only void, bool, int and std::string, so the build links
+// embind's JS libraries with this file in place of bind.cpp (see
+// CMakeLists.txt). A binding that used any other type would fail loudly at
+// startup with embind's UnboundTypeError.
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 
