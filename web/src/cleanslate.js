@@ -79,7 +79,11 @@ function loadCore() {
         new Promise((resolve, reject) => {
           CleanslateCore({
             instantiateWasm(imports, receive) {
-              WebAssembly.instantiate(wasmModule, imports).then((instance) => receive(instance, wasmModule), reject);
+              // A failed instantiate, and a module that instantiates but is
+              // not the core (receive() then throws), both reject the load.
+              WebAssembly.instantiate(wasmModule, imports)
+                .then((instance) => receive(instance, wasmModule))
+                .catch(reject);
               return {};
             },
             print: (text) => console.log(text),
