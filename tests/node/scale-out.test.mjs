@@ -287,7 +287,6 @@ describe('three instances on one PostgreSQL database', { skip: skipReason ?? fal
     } while (last.status === 200 && Date.now() - acknowledged < 1000);
     assert.equal(last.status, 401, 'instance 3 still accepted the access token 1 s after the logout');
     assert.equal(last.data.code, 'token_revoked');
-    assert.ok(Date.now() - acknowledged <= 1000 + REQUEST_TIMEOUT_MS);
     assert.equal((await profile(i2, s.access_token)).status, 401);
   });
 

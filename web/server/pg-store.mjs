@@ -8,8 +8,10 @@
 // advisory lock on the family plus a row lock (SELECT … FOR UPDATE) on the
 // presented token: of concurrent refreshes of one token on any instances the
 // first to commit rotates it and every later one finds `replaced_by` set and
-// applies the reuse rule. Every write is committed (synchronous_commit as the
-// server has it, on by default) before its promise resolves.
+// applies the reuse rule. Every write is committed before its promise
+// resolves; transactions that rotate or revoke also insist on
+// synchronous_commit=on, whatever the server's default, so an acknowledged
+// logout survives a crash of the database.
 //
 // "Is this family revoked?" is asked on every authenticated request. A family
 // once seen revoked stays revoked (kept in memory); a "not revoked" answer is
@@ -211,7 +213,9 @@ function createPgStore(pool, where, { revocationCacheMs }) {
 
   // Runs fn(client) inside BEGIN … COMMIT on one pooled client; rolls back on
   // error. A client whose connection failed is destroyed, not reused.
-  async function transaction(fn) {
+  // durable: the COMMIT waits for the WAL flush even where the server's
+  // synchronous_commit is off (sent with BEGIN: no extra round trip).
+  async function transaction(fn, { durable = false } = {}) {
     let client;
     try {
       client = await pool.connect();
@@ -220,7 +224,7 @@ function createPgStore(pool, where, { revocationCacheMs }) {
     }
     let broken = null;
     try {
-      await client.query('BEGIN');
+      await client.query(durable ? 'BEGIN; SET LOCAL synchronous_commit = on' : 'BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
@@ -277,7 +281,7 @@ function createPgStore(pool, where, { revocationCacheMs }) {
         await lockFamily(client, family);
         await revokeFamilyIn(client, family, Date.now());
         return family;
-      });
+      }, { durable: true });
       if (familyId === null) return false;
       markRevoked(familyId);
       return true;
@@ -307,7 +311,7 @@ function createPgStore(pool, where, { revocationCacheMs }) {
         await client.query('UPDATE refresh_tokens SET revoked_at = $1, replaced_by = $2 WHERE id = $3',
           [now, inserted.rows[0].id, row.id]);
         return { outcome: 'rotated', user, familyId: row.family_id };
-      });
+      }, { durable: true });
       if (result.outcome === 'reused') markRevoked(result.familyId);
       return result;
     },
