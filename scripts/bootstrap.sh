@@ -25,6 +25,8 @@ if [ "$purpose" = test ]; then
   have clang++ || missing+=(clang)
   have cppcheck || missing+=(cppcheck)
   [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing+=(libclang-rt-dev)
+  # The scale-out tests and `npm run bench:backend` run a throwaway PostgreSQL cluster.
+  [ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || missing+=(postgresql)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -36,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "cleanslate needs these system packages: ${missing[*]}" >&2
     echo "On Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
-    echo "Elsewhere: install CMake, Emscripten (emcc) and nlohmann-json$([ "$purpose" = test ] && echo ', a C++17 compiler, doctest, clang with libFuzzer, cppcheck, Chromium and Firefox ESR'), then run this again." >&2
+    echo "Elsewhere: install CMake, Emscripten (emcc) and nlohmann-json$([ "$purpose" = test ] && echo ', a C++17 compiler, doctest, clang with libFuzzer, cppcheck, Chromium, Firefox ESR and PostgreSQL'), then run this again." >&2
     exit 1
   fi
 fi

@@ -5,7 +5,7 @@
 // owner-only key file, not in the (owner-only) database, access tokens die
 // with their refresh-token family, and CSRF tokens are bound to the family
 // they are first used with. Nothing here sleeps: waits are on events.
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startServer } from '../../web/server/app.mjs';
+import { STORAGES } from './storages.mjs';
 import { useBackend, assertLogin, recordEvents, SessionError, within } from './helpers.mjs';
 
 const MAIN = fileURLToPath(new URL('../../web/server/main.mjs', import.meta.url));
@@ -393,152 +394,149 @@ test('keys an older server kept in the database move to the key file and leave t
   }
 });
 
-// ---- item: access tokens die with their family ------------------------------
+// Run against both storages (storages.mjs): the SQLite file and PostgreSQL.
+for (const storage of STORAGES) describe(`revocation and CSRF binding on ${storage.name}`, { skip: storage.skip }, () => {
+  before(() => storage.setup());
+  after(() => storage.teardown());
 
-test('an access token is refused once its family is revoked (logout, reuse detection), also after a restart', async () => {
-  const dbPath = freshDbPath();
-  let srv = await start({ dbPath });
-  let kept;
-  let loggedOut;
-  try {
-    loggedOut = await loginAs(srv);
-    const fid = claimsOf(loggedOut.access_token).fid;
-    assert.equal(typeof fid, 'string', 'the access token names its family (fid)');
-    assert.equal((await profile(srv, loggedOut.access_token)).status, 200);
-    assert.equal((await postNote(srv, loggedOut.access_token, await csrfOf(srv))).status, 201);
+  // ---- item: access tokens die with their family ------------------------------
 
-    await logout(srv, loggedOut.refresh_token);
-    const afterLogout = await profile(srv, loggedOut.access_token);
-    assert.equal(afterLogout.status, 401, 'profile with the access token of a logged-out session');
-    assert.deepEqual(afterLogout.data, { detail: 'Token revoked', code: 'token_revoked' });
-    const note = await postNote(srv, loggedOut.access_token, await csrfOf(srv));
-    assert.equal(note.status, 401, 'note with the access token of a logged-out session');
-    assert.equal(note.data.code, 'token_revoked');
-
-    // Reuse detection revokes the family: every access token of it stops working.
-    const stolen = await loginAs(srv);
-    const rotated = await refresh(srv, stolen.refresh_token);
-    assert.equal(rotated.status, 200);
-    assert.equal(claimsOf(rotated.data.access_token).fid, claimsOf(stolen.access_token).fid, 'rotation keeps the family');
-    assert.equal((await profile(srv, rotated.data.access_token)).status, 200);
-    const replay = await refresh(srv, stolen.refresh_token);
-    assert.equal(replay.data.code, 'token_reused');
-    for (const token of [stolen.access_token, rotated.data.access_token]) {
-      const r = await profile(srv, token);
-      assert.equal(r.status, 401);
-      assert.equal(r.data.code, 'token_revoked');
-    }
-
-    // Another session of the same user is untouched.
-    kept = await loginAs(srv);
-    assert.equal((await profile(srv, kept.access_token)).status, 200);
-  } finally {
-    await srv.close();
-  }
-  srv = await start({ dbPath });
-  try {
-    assert.equal((await profile(srv, loggedOut.access_token)).data?.code, 'token_revoked', 'revocation is loaded at start');
-    assert.equal((await profile(srv, kept.access_token)).status, 200);
-  } finally {
-    await srv.close();
-  }
-});
-
-test('an access token without a family (as older servers issued) is refused', async () => {
-  const srv = await start({ dbPath: freshDbPath(), jwtSecret: 'security-test-jwt-key' });
-  try {
-    const s = await loginAs(srv);
-    const { fid, ...claims } = claimsOf(s.access_token);
-    assert.equal(typeof fid, 'string');
-    assert.equal((await profile(srv, forgeJwt({ ...claims, fid }, 'security-test-jwt-key'))).status, 200);
-    const old = await profile(srv, forgeJwt(claims, 'security-test-jwt-key'));
-    assert.equal(old.status, 401);
-    assert.equal(old.data.code, 'token_invalid');
-  } finally {
-    await srv.close();
-  }
-});
-
-// ---- item: CSRF tokens bound to a token family ------------------------------
-
-test('a CSRF token is bound to the family it is first used with; another family, or a revoked one, gets csrf_invalid', async () => {
-  const dbPath = freshDbPath();
-  const srv = await start({ dbPath });
-  try {
-    const csrf = await csrfOf(srv);
-    const a = await loginAs(srv, 'userA@test.com', 'password', csrf); // anonymous use: not bound
-    const b = await loginAs(srv, 'userB@test.com', 'password', csrf);
-    assert.equal((await postNote(srv, a.access_token, csrf)).status, 201, 'first use with a bearer binds it to A');
-
-    const asB = await postNote(srv, b.access_token, csrf);
-    assert.equal(asB.status, 403, "A's CSRF token with B's access token");
-    assert.deepEqual(asB.data, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
-    assert.equal((await postNote(srv, a.access_token, csrf)).status, 201);
-
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const row = db.prepare('SELECT family_id, expires_at FROM csrf_bindings WHERE token_hash = ?').get(sha256(csrf));
-    db.close();
-    assert.deepEqual(row, { family_id: claimsOf(a.access_token).fid, expires_at: Number(csrf.split('.')[1]) * 1000 });
-
-    // Within the family it goes on working: a refresh (no bearer) and the rotated access token.
-    const rotated = await refresh(srv, a.refresh_token, csrf);
-    assert.equal(rotated.status, 200);
-    assert.equal((await postNote(srv, rotated.data.access_token, csrf)).status, 201);
-
-    // After logout it is dead, with or without a bearer token.
-    await logout(srv, rotated.data.refresh_token);
-    for (const token of [undefined, b.access_token]) {
-      const r = await call(srv, 'POST', '/auth/login', { body: { email: 'userB@test.com', password: 'password' }, csrf, token });
-      assert.equal(r.status, 403, `after logout, bearer ${token ? 'B' : 'none'}`);
-      assert.equal(r.data.code, 'csrf_invalid');
-    }
-
-    // Reuse detection kills the tokens bound to the family too.
-    const c = await loginAs(srv);
-    const boundToC = await csrfOf(srv);
-    assert.equal((await postNote(srv, c.access_token, boundToC)).status, 201);
-    assert.equal((await refresh(srv, c.refresh_token)).status, 200);
-    assert.equal((await refresh(srv, c.refresh_token)).data.code, 'token_reused');
-    assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf: boundToC })).status, 403);
-
-    // Unbound tokens still serve requests without a bearer token.
-    const anonymous = await csrfOf(srv);
-    const d = await loginAs(srv, 'userB@test.com', 'password', anonymous);
-    assert.equal((await call(srv, 'POST', '/auth/logout', { body: { refresh_token: d.refresh_token }, csrf: anonymous })).status, 200);
-  } finally {
-    await srv.close();
-  }
-});
-
-test('bindings of expired CSRF tokens are purged by the sweep', async () => {
-  const dbPath = freshDbPath();
-  // A one-second rate-limit window makes the sweep run every second.
-  const srv = await start({ dbPath, loginRateLimit: { windowSec: 1 } });
-  const bindings = () => {
-    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  test('an access token is refused once its family is revoked (logout, reuse detection), also after a restart', async () => {
+    const { options } = await storage.fresh();
+    let srv = await start(options);
+    let kept;
+    let loggedOut;
     try {
-      return db.prepare('SELECT COUNT(*) FROM csrf_bindings').pluck().get();
+      loggedOut = await loginAs(srv);
+      const fid = claimsOf(loggedOut.access_token).fid;
+      assert.equal(typeof fid, 'string', 'the access token names its family (fid)');
+      assert.equal((await profile(srv, loggedOut.access_token)).status, 200);
+      assert.equal((await postNote(srv, loggedOut.access_token, await csrfOf(srv))).status, 201);
+
+      await logout(srv, loggedOut.refresh_token);
+      const afterLogout = await profile(srv, loggedOut.access_token);
+      assert.equal(afterLogout.status, 401, 'profile with the access token of a logged-out session');
+      assert.deepEqual(afterLogout.data, { detail: 'Token revoked', code: 'token_revoked' });
+      const note = await postNote(srv, loggedOut.access_token, await csrfOf(srv));
+      assert.equal(note.status, 401, 'note with the access token of a logged-out session');
+      assert.equal(note.data.code, 'token_revoked');
+
+      // Reuse detection revokes the family: every access token of it stops working.
+      const stolen = await loginAs(srv);
+      const rotated = await refresh(srv, stolen.refresh_token);
+      assert.equal(rotated.status, 200);
+      assert.equal(claimsOf(rotated.data.access_token).fid, claimsOf(stolen.access_token).fid, 'rotation keeps the family');
+      assert.equal((await profile(srv, rotated.data.access_token)).status, 200);
+      const replay = await refresh(srv, stolen.refresh_token);
+      assert.equal(replay.data.code, 'token_reused');
+      for (const token of [stolen.access_token, rotated.data.access_token]) {
+        const r = await profile(srv, token);
+        assert.equal(r.status, 401);
+        assert.equal(r.data.code, 'token_revoked');
+      }
+
+      // Another session of the same user is untouched.
+      kept = await loginAs(srv);
+      assert.equal((await profile(srv, kept.access_token)).status, 200);
     } finally {
-      db.close();
+      await srv.close();
     }
-  };
-  try {
-    const s = await loginAs(srv);
-    assert.equal((await postNote(srv, s.access_token, await csrfOf(srv))).status, 201);
-    assert.equal(bindings(), 1);
-    srv.advanceClock(2 * 3600_000 + 1000); // past the CSRF token's two hours
-    const purged = new Promise((resolve) => {
-      srv.events.on('sweep', function onSweep({ csrfBindingsPurged }) {
-        if (csrfBindingsPurged === 0) return;
-        srv.events.off('sweep', onSweep);
-        resolve(csrfBindingsPurged);
+    srv = await start(options);
+    try {
+      assert.equal((await profile(srv, loggedOut.access_token)).data?.code, 'token_revoked', 'revocation is loaded at start');
+      assert.equal((await profile(srv, kept.access_token)).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('an access token without a family (as older servers issued) is refused', async () => {
+    const srv = await start({ ...(await storage.fresh()).options, jwtSecret: 'security-test-jwt-key' });
+    try {
+      const s = await loginAs(srv);
+      const { fid, ...claims } = claimsOf(s.access_token);
+      assert.equal(typeof fid, 'string');
+      assert.equal((await profile(srv, forgeJwt({ ...claims, fid }, 'security-test-jwt-key'))).status, 200);
+      const old = await profile(srv, forgeJwt(claims, 'security-test-jwt-key'));
+      assert.equal(old.status, 401);
+      assert.equal(old.data.code, 'token_invalid');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  // ---- item: CSRF tokens bound to a token family ------------------------------
+
+  test('a CSRF token is bound to the family it is first used with; another family, or a revoked one, gets csrf_invalid', async () => {
+    const db = await storage.fresh();
+    const srv = await start(db.options);
+    try {
+      const csrf = await csrfOf(srv);
+      const a = await loginAs(srv, 'userA@test.com', 'password', csrf); // anonymous use: not bound
+      const b = await loginAs(srv, 'userB@test.com', 'password', csrf);
+      assert.equal((await postNote(srv, a.access_token, csrf)).status, 201, 'first use with a bearer binds it to A');
+
+      const asB = await postNote(srv, b.access_token, csrf);
+      assert.equal(asB.status, 403, "A's CSRF token with B's access token");
+      assert.deepEqual(asB.data, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
+      assert.equal((await postNote(srv, a.access_token, csrf)).status, 201);
+
+      const [row] = await db.query('SELECT family_id, expires_at FROM csrf_bindings WHERE token_hash = ?', [sha256(csrf)]);
+      assert.deepEqual(row, { family_id: claimsOf(a.access_token).fid, expires_at: Number(csrf.split('.')[1]) * 1000 });
+
+      // Within the family it goes on working: a refresh (no bearer) and the rotated access token.
+      const rotated = await refresh(srv, a.refresh_token, csrf);
+      assert.equal(rotated.status, 200);
+      assert.equal((await postNote(srv, rotated.data.access_token, csrf)).status, 201);
+
+      // After logout it is dead, with or without a bearer token.
+      await logout(srv, rotated.data.refresh_token);
+      for (const token of [undefined, b.access_token]) {
+        const r = await call(srv, 'POST', '/auth/login', { body: { email: 'userB@test.com', password: 'password' }, csrf, token });
+        assert.equal(r.status, 403, `after logout, bearer ${token ? 'B' : 'none'}`);
+        assert.equal(r.data.code, 'csrf_invalid');
+      }
+
+      // Reuse detection kills the tokens bound to the family too.
+      const c = await loginAs(srv);
+      const boundToC = await csrfOf(srv);
+      assert.equal((await postNote(srv, c.access_token, boundToC)).status, 201);
+      assert.equal((await refresh(srv, c.refresh_token)).status, 200);
+      assert.equal((await refresh(srv, c.refresh_token)).data.code, 'token_reused');
+      assert.equal((await call(srv, 'POST', '/auth/logout', { body: {}, csrf: boundToC })).status, 403);
+
+      // Unbound tokens still serve requests without a bearer token.
+      const anonymous = await csrfOf(srv);
+      const d = await loginAs(srv, 'userB@test.com', 'password', anonymous);
+      assert.equal((await call(srv, 'POST', '/auth/logout', { body: { refresh_token: d.refresh_token }, csrf: anonymous })).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('bindings of expired CSRF tokens are purged by the sweep', async () => {
+    const db = await storage.fresh();
+    // A one-second rate-limit window makes the sweep run every second.
+    const srv = await start({ ...db.options, loginRateLimit: { windowSec: 1 } });
+    const bindings = async () => Number((await db.query('SELECT COUNT(*) AS n FROM csrf_bindings'))[0].n);
+    try {
+      const s = await loginAs(srv);
+      assert.equal((await postNote(srv, s.access_token, await csrfOf(srv))).status, 201);
+      assert.equal(await bindings(), 1);
+      srv.advanceClock(2 * 3600_000 + 1000); // past the CSRF token's two hours
+      const purged = new Promise((resolve) => {
+        srv.events.on('sweep', function onSweep({ csrfBindingsPurged }) {
+          if (csrfBindingsPurged === 0) return;
+          srv.events.off('sweep', onSweep);
+          resolve(csrfBindingsPurged);
+        });
       });
-    });
-    assert.equal(await within(purged, 'a sweep that purges the binding'), 1);
-    assert.equal(bindings(), 0);
-  } finally {
-    await srv.close();
-  }
+      assert.equal(await within(purged, 'a sweep that purges the binding'), 1);
+      assert.equal(await bindings(), 0);
+    } finally {
+      await srv.close();
+    }
+  });
 });
 
 // ---- the unchanged client against these rules --------------------------------

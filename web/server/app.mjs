@@ -5,11 +5,16 @@
 // same-origin JSON with CSRF when on), static files, CORS, login rate limiting
 // and the test hooks (an opt-in request log that keeps no credentials,
 // counters, injected faults, promises on requests, a clock tests can move).
+// Storage is an embedded SQLite file (db.mjs) or, with databaseUrl, a
+// PostgreSQL database shared by any number of instances (pg-store.mjs); both
+// give the same promise-returning interface. A database that cannot be
+// reached makes a request fail with 503, never hang.
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { openStore } from './db.mjs';
+import { openSqliteStore } from './db.mjs';
+import { openPgStore, DEFAULT_REVOCATION_CACHE_MS } from './pg-store.mjs';
 import {
   hashPassword, verifyPassword, signJwt, verifyJwt, issueCsrfToken, verifyCsrfToken,
   csrfTokenExpirySec, randomToken, sha256Hex, checkScryptN, DEFAULT_SCRYPT_N,
@@ -32,53 +37,6 @@ const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOGOUT_ROUTE = 'POST /auth/logout';
 // Request headers whose values the request log never keeps (only whether they were sent).
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-csrf-token']);
-
-// Failed attempts per key inside a sliding time window.
-class SlidingWindowLimiter {
-  constructor(limit, windowMs) {
-    this.limit = Number.isFinite(limit) && limit > 0 ? limit : Infinity;
-    this.windowMs = windowMs;
-    this.hits = new Map();
-  }
-
-  #live(key, now) {
-    const list = this.hits.get(key);
-    if (!list) return [];
-    while (list.length && list[0] <= now - this.windowMs) list.shift();
-    if (!list.length) this.hits.delete(key);
-    return list;
-  }
-
-  // Seconds until one more attempt is allowed; 0 when allowed now.
-  retryAfterSec(key, now) {
-    const list = this.#live(key, now);
-    if (list.length < this.limit) return 0;
-    const freesAt = list[list.length - this.limit] + this.windowMs;
-    return Math.max(1, Math.ceil((freesAt - now) / 1000));
-  }
-
-  add(key, now) {
-    if (this.limit === Infinity) return;
-    const list = this.hits.get(key);
-    if (list) list.push(now);
-    else this.hits.set(key, [now]);
-  }
-
-  removeOne(key, at) {
-    const list = this.hits.get(key);
-    const i = list ? list.lastIndexOf(at) : -1;
-    if (i >= 0) list.splice(i, 1);
-    if (list && !list.length) this.hits.delete(key);
-  }
-
-  reset(key) {
-    this.hits.delete(key);
-  }
-
-  sweep(now) {
-    for (const key of [...this.hits.keys()]) this.#live(key, now);
-  }
-}
 
 class HttpError extends Error {
   constructor(status, body, headers = {}) {
@@ -200,9 +158,16 @@ function parseRouteKey(routeKey) {
 // recordRequests keeps the last 5,000 API requests in `requests` for tests:
 // method, path, url, status, time and headers, but never a body or a
 // credential (see logEntry). Off by default, and then `requests` is null.
+// databaseUrl (postgres://…) puts the data in PostgreSQL instead of the
+// SQLite file at dbPath; keyFile is then required, since instances of one
+// database must sign with the same keys. revocationCacheMs bounds how long a
+// PostgreSQL-backed instance reuses a "family not revoked" answer (default
+// 250 ms); the SQLite store is exact.
 export async function startServer({
   port = 0,
   dbPath,
+  databaseUrl,
+  revocationCacheMs = DEFAULT_REVOCATION_CACHE_MS,
   keyFile,
   accessTtlSec = 900,
   refreshTtlSec = 604800,
@@ -217,26 +182,41 @@ export async function startServer({
   scryptN = DEFAULT_SCRYPT_N,
   clockOffsetMs = 0,
 } = {}) {
-  if (typeof dbPath !== 'string' || dbPath === '') {
+  if (databaseUrl !== undefined) {
+    if (typeof databaseUrl !== 'string' || !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new TypeError('startServer: databaseUrl must be a postgres:// or postgresql:// URL');
+    }
+    if (typeof keyFile !== 'string' || keyFile === '') {
+      throw new TypeError('startServer: keyFile is required with databaseUrl (every instance must sign with the same keys)');
+    }
+  } else if (typeof dbPath !== 'string' || dbPath === '') {
     throw new TypeError('startServer: dbPath is required');
   }
   checkScryptN(scryptN, 'startServer: scryptN');
   const mounts = staticMounts(staticDirs);
   const rateLimit = { ...DEFAULT_RATE_LIMIT, ...(loginRateLimit || {}) };
   const windowMs = Math.max(1, Number(rateLimit.windowSec) || DEFAULT_RATE_LIMIT.windowSec) * 1000;
-  const accountLimiter = new SlidingWindowLimiter(rateLimit.perAccount, windowMs);
-  const addressLimiter = new SlidingWindowLimiter(rateLimit.perAddress, windowMs);
   const allowedOrigins = new Set(corsOrigins);
 
-  const store = await openStore(dbPath, { scryptN });
+  const store = databaseUrl !== undefined
+    ? await openPgStore(databaseUrl, {
+      scryptN,
+      revocationCacheMs,
+      onPoolError: (err) => {
+        if (log) process.stderr.write(`cleanslate: database connection lost (${String(err.message).split('\n')[0]}); reconnecting on demand\n`);
+      },
+    })
+    : await openSqliteStore(dbPath, { scryptN });
+  const loginLimiter = store.loginLimiter({ perAccount: rateLimit.perAccount, perAddress: rateLimit.perAddress, windowMs });
   const keyPath = keyFile ?? defaultKeyFile(dbPath);
   let keys;
   try {
     // Keys an older server kept in the database move to the key file, then leave the database.
-    keys = loadOrCreateKeys(keyPath, () => store.legacySecrets());
-    store.deleteLegacySecrets();
+    const legacy = await store.legacySecrets();
+    keys = loadOrCreateKeys(keyPath, () => legacy);
+    await store.deleteLegacySecrets();
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
   const jwtKey = jwtSecret ?? keys.jwt_secret;
@@ -267,13 +247,21 @@ export async function startServer({
   const nowSec = () => Math.floor(nowMs() / 1000);
 
   // Test hook: 'sweep' ({ csrfBindingsPurged }) after each sweep.
-  const sweepTimer = setInterval(() => {
-    const now = Date.now();
-    accountLimiter.sweep(now);
-    addressLimiter.sweep(now);
-    // CSRF expiry is read on the token clock, so its bindings go by it too.
-    const csrfBindingsPurged = store.purgeCsrfBindings(nowMs());
-    events.emit('sweep', { csrfBindingsPurged });
+  // A sweep that cannot reach the database is skipped; the next one catches up.
+  let sweeping = false;
+  const sweepTimer = setInterval(async () => {
+    if (sweeping || closed) return;
+    sweeping = true;
+    try {
+      await loginLimiter.sweep(Date.now());
+      // CSRF expiry is read on the token clock, so its bindings go by it too.
+      const csrfBindingsPurged = await store.purgeCsrfBindings(nowMs());
+      if (!closed) events.emit('sweep', { csrfBindingsPurged });
+    } catch (err) {
+      if (log) process.stderr.write(`cleanslate: sweep skipped: ${err && err.message ? err.message : err}\n`);
+    } finally {
+      sweeping = false;
+    }
   }, Math.min(windowMs, 60_000));
   sweepTimer.unref();
 
@@ -303,7 +291,7 @@ export async function startServer({
     return { token, hash: sha256Hex(token), expiresAt: nowMs() + refreshTtlSec * 1000 };
   }
 
-  function requireUser(req) {
+  async function requireUser(req) {
     const challenge = { 'WWW-Authenticate': 'Bearer' };
     const token = bearerToken(req);
     if (!token) {
@@ -321,10 +309,10 @@ export async function startServer({
     if (typeof fid !== 'string' || fid === '') {
       throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
     }
-    if (store.isFamilyRevoked(fid)) {
+    if (await store.isFamilyRevoked(fid)) {
       throw new HttpError(401, { detail: 'Token revoked', code: 'token_revoked' }, challenge);
     }
-    const user = /^\d+$/.test(result.payload.sub) ? store.findUserById(Number(result.payload.sub)) : null;
+    const user = /^\d+$/.test(result.payload.sub) ? await store.findUserById(Number(result.payload.sub)) : null;
     if (!user) throw new HttpError(401, { detail: 'Invalid token', code: 'token_invalid' }, challenge);
     return user;
   }
@@ -342,15 +330,15 @@ export async function startServer({
   // then on it is good only for that family and only while the family is not
   // revoked. Before that (anonymous) it is good for any request: login, and
   // the logout notice the client sends with a fresh token and no bearer.
-  function csrfAccepted(req) {
+  async function csrfAccepted(req) {
     const token = req.headers['x-csrf-token'];
     if (!verifyCsrfToken(token, csrfKey, nowSec())) return false;
     const hash = sha256Hex(token);
     const family = bearerFamily(req);
-    const bound = store.csrfBindingOf(hash);
-    if (bound !== undefined) return !store.isFamilyRevoked(bound) && (family === null || family === bound);
-    if (family === null || store.isFamilyRevoked(family)) return true;
-    return store.bindCsrfToken(hash, family, csrfTokenExpirySec(token) * 1000) === family;
+    const bound = await store.csrfBindingOf(hash);
+    if (bound !== undefined) return !(await store.isFamilyRevoked(bound)) && (family === null || family === bound);
+    if (family === null || await store.isFamilyRevoked(family)) return true;
+    return (await store.bindCsrfToken(hash, family, csrfTokenExpirySec(token) * 1000)) === family;
   }
 
   // ---- routes ------------------------------------------------------------
@@ -365,28 +353,26 @@ export async function startServer({
     }
     const account = email.trim().toLowerCase();
     const now = Date.now();
-    const wait = Math.max(accountLimiter.retryAfterSec(account, now), addressLimiter.retryAfterSec(ip, now));
+    // Counted (when allowed) before the slow hash so concurrent attempts cannot overrun the limit.
+    const wait = await loginLimiter.begin(account, ip, now);
     if (wait > 0) {
       stats.loginFailed++;
       return json(429, {
         detail: 'Too many failed login attempts, try again later', code: 'rate_limited', retry_after: wait,
       }, { 'Retry-After': String(wait) });
     }
-    // Counted before the slow hash so concurrent attempts cannot overrun the limit.
-    accountLimiter.add(account, now);
-    addressLimiter.add(ip, now);
-    const user = account.length <= 320 ? store.findUserByEmail(email.trim()) : undefined;
+    const user = account.length <= 320 ? await store.findUserByEmail(email.trim()) : undefined;
     const ok = await verifyPassword(password, user ? user.password_hash : dummyPasswordHash);
     if (closed) return null;
     if (!user || !ok) {
       stats.loginFailed++;
       return json(401, { detail: 'Invalid credentials' });
     }
-    accountLimiter.reset(account);
-    addressLimiter.removeOne(ip, now);
+    await loginLimiter.succeeded(account, ip, now);
     const refresh = newRefreshToken();
     const familyId = crypto.randomUUID();
-    store.insertRefreshToken(user.id, refresh.hash, familyId, refresh.expiresAt);
+    await store.insertRefreshToken(user.id, refresh.hash, familyId, refresh.expiresAt);
+    if (closed) return null;
     return json(200, {
       access_token: issueAccessToken(user, familyId),
       refresh_token: refresh.token,
@@ -396,7 +382,7 @@ export async function startServer({
     });
   }
 
-  function refreshRoute({ body }) {
+  async function refreshRoute({ body }) {
     stats.refresh++;
     const presented = body.refresh_token;
     if (typeof presented !== 'string' || presented === '') {
@@ -404,7 +390,7 @@ export async function startServer({
       return json(401, { detail: 'Refresh token missing', code: 'token_invalid' });
     }
     const next = newRefreshToken();
-    const result = store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt, nowMs());
+    const result = await store.consumeRefreshToken(sha256Hex(presented), next.hash, next.expiresAt, nowMs());
     if (result.outcome !== 'rotated') {
       stats.refreshFailed++;
       const failures = {
@@ -423,11 +409,13 @@ export async function startServer({
     });
   }
 
-  function logoutRoute({ body }) {
+  async function logoutRoute({ body }) {
     stats.logout++;
     if (typeof body.refresh_token === 'string' && body.refresh_token !== '') {
-      // Synchronous and committed (synchronous=FULL) before the answer is written.
-      store.revokeFamilyOf(sha256Hex(body.refresh_token));
+      // Committed (SQLite synchronous=FULL, a PostgreSQL COMMIT) before the
+      // answer is written; when the database is unreachable this throws and
+      // the answer is 503, never a success.
+      await store.revokeFamilyOf(sha256Hex(body.refresh_token));
     }
     return json(200, { message: 'Logout successful' });
   }
@@ -443,30 +431,30 @@ export async function startServer({
     ['/auth/refresh', { POST: refreshRoute }],
     ['/auth/logout', { POST: logoutRoute }],
     ['/user/profile', {
-      GET: ({ req }) => {
+      GET: async ({ req }) => {
         stats.profile++;
-        const user = requireUser(req);
+        const user = await requireUser(req);
         return json(200, { id: user.id, email: user.email, name: user.name });
       },
     }],
     ['/user/items', {
-      GET: ({ req }) => {
-        const user = requireUser(req);
+      GET: async ({ req }) => {
+        const user = await requireUser(req);
         const items = [1, 2, 3].map((n) => ({ id: n, owner: user.email, title: `${user.name} item ${n}` }));
         return json(200, { user_id: user.id, items });
       },
     }],
     ['/user/notes', {
-      GET: ({ req }) => {
-        const user = requireUser(req);
-        return json(200, { user_id: user.id, notes: store.listNotes(user.id) });
+      GET: async ({ req }) => {
+        const user = await requireUser(req);
+        return json(200, { user_id: user.id, notes: await store.listNotes(user.id) });
       },
-      POST: ({ req, body }) => {
-        const user = requireUser(req);
+      POST: async ({ req, body }) => {
+        const user = await requireUser(req);
         if (typeof body.text !== 'string' || !body.text.trim() || body.text.length > 10_000) {
           return json(400, { detail: 'text must be a non-empty string of at most 10000 characters', code: 'bad_request' });
         }
-        const id = store.insertNote(user.id, body.text);
+        const id = await store.insertNote(user.id, body.text);
         return json(201, { id, text: body.text, user_id: user.id });
       },
     }],
@@ -703,7 +691,7 @@ export async function startServer({
     const refusal = isDemo ? demoRefusal(req, unsafe) : null;
     if (refusal) return sendJson(res, ...refusal);
     // Checked before routing: every unsafe request needs it.
-    if (unsafe && !csrfAccepted(req)) {
+    if (unsafe && !(await csrfAccepted(req))) {
       return sendJson(res, 403, { detail: 'CSRF token missing or invalid', code: 'csrf_invalid' });
     }
     const route = isDemo ? demoRoutes.get(relPath) : routes.get(relPath);
@@ -756,6 +744,17 @@ export async function startServer({
         res.destroy();
         return;
       }
+      if (err && err.code === 'storage_unavailable') {
+        // The database is unreachable: a prompt, retryable refusal, never a
+        // success that was not committed.
+        if (log) process.stderr.write(`cleanslate: ${err.message}\n`);
+        if (!res.headersSent) {
+          sendJson(res, 503, { detail: 'Service temporarily unavailable', code: 'unavailable' }, { 'Retry-After': '1' });
+        } else {
+          res.destroy();
+        }
+        return;
+      }
       if (log) process.stderr.write(`cleanslate server error: ${err && err.stack ? err.stack : err}\n`);
       if (!res.headersSent) sendJson(res, 500, { detail: 'Internal server error' });
       else res.destroy();
@@ -787,7 +786,7 @@ export async function startServer({
     });
   } catch (err) {
     clearInterval(sweepTimer);
-    store.close();
+    await store.close();
     throw err;
   }
 
@@ -854,7 +853,7 @@ export async function startServer({
           const stopped = new Promise((resolve) => server.close(() => resolve()));
           for (const socket of sockets) socket.destroy();
           await stopped;
-          store.close();
+          await store.close();
         })();
       }
       return closing;

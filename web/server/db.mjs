@@ -1,14 +1,17 @@
-// SQLite storage of the reference backend: schema, seed users, every query the
-// routes need, the revoked token families (also held in memory, for the check
-// on every authenticated request) and the CSRF token bindings. better-sqlite3
-// is synchronous, so once a write method returns, the change is committed
-// (synchronous=FULL). The database file and its -wal and -shm files are
+// SQLite storage of the reference backend (the default; one server process
+// per file): schema, seed users, every query the routes need, the revoked
+// token families (also held in memory, for the check on every authenticated
+// request), the CSRF token bindings and, in memory, the login rate limits.
+// better-sqlite3 is synchronous, so a write is committed (synchronous=FULL)
+// when its method's promise resolves; the methods return promises only to
+// share one interface with the PostgreSQL store (pg-store.mjs). The database file and its -wal and -shm files are
 // owner-only (0600). Signing keys are not kept here (keys.mjs); those an older
 // server stored in `meta` are handed over once and deleted.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DEFAULT_SCRYPT_N, hashPassword } from './tokens.mjs';
+import { memoryLoginLimiter } from './login-limiter.mjs';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -69,7 +72,7 @@ export const SEED_USERS = [
 // Opens (creating if needed) the database and returns the query facade.
 // Timestamps are milliseconds since the epoch. Seed users missing from the
 // database are created with password hashes of cost scryptN (tokens.mjs).
-export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
+export async function openSqliteStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
   if (dbPath !== ':memory:') ownerOnlyFiles(path.resolve(dbPath));
   const db = new Database(dbPath);
   try {
@@ -80,8 +83,8 @@ export async function openStore(dbPath, { scryptN = DEFAULT_SCRYPT_N } = {}) {
     db.exec(SCHEMA);
     const store = createStore(db);
     for (const u of SEED_USERS) {
-      if (!store.findUserByEmail(u.email)) {
-        store.insertUser(u.email, u.name, await hashPassword(u.password, { N: scryptN }));
+      if (!(await store.findUserByEmail(u.email))) {
+        await store.insertUser(u.email, u.name, await hashPassword(u.password, { N: scryptN }));
       }
     }
     return store;
@@ -169,17 +172,20 @@ function createStore(db) {
   });
 
   return {
+    kind: 'sqlite',
+    // Where the data is, for messages.
+    description: db.name,
     // The signing keys an older server kept in the database ({ jwt_secret,
     // csrf_secret }, either may be missing), or null when there are none.
-    legacySecrets() {
+    async legacySecrets() {
       const found = LEGACY_SECRET_KEYS.map((key) => [key, q.metaGet.get(key)?.value]).filter(([, v]) => v);
       return found.length ? Object.fromEntries(found) : null;
     },
     // Deletes them once they are in the key file. secure_delete zeroes the
     // freed bytes and the checkpoint empties the WAL, so no copy is left in
     // either file.
-    deleteLegacySecrets() {
-      if (!this.legacySecrets()) return;
+    async deleteLegacySecrets() {
+      if (!LEGACY_SECRET_KEYS.some((key) => q.metaGet.get(key))) return;
       db.pragma('secure_delete = ON');
       try {
         db.transaction(() => LEGACY_SECRET_KEYS.forEach((key) => q.metaDelete.run(key)))();
@@ -188,15 +194,17 @@ function createStore(db) {
       }
       db.pragma('wal_checkpoint(TRUNCATE)');
     },
-    findUserByEmail: (email) => q.userByEmail.get(email),
-    findUserById: (id) => q.userById.get(id),
-    insertUser: (email, name, passwordHash) => q.userInsert.run(email, name, passwordHash, Date.now()),
+    findUserByEmail: async (email) => q.userByEmail.get(email),
+    findUserById: async (id) => q.userById.get(id),
+    async insertUser(email, name, passwordHash) {
+      q.userInsert.run(email, name, passwordHash, Date.now());
+    },
 
-    insertRefreshToken(userId, tokenHash, familyId, expiresAt) {
+    async insertRefreshToken(userId, tokenHash, familyId, expiresAt) {
       q.tokenInsert.run(userId, tokenHash, familyId, Date.now(), expiresAt);
     },
     // Revokes every token of the family the given token belongs to; false if unknown.
-    revokeFamilyOf(tokenHash) {
+    async revokeFamilyOf(tokenHash) {
       const familyId = revokeFamilyOfToken(tokenHash, Date.now());
       if (familyId === null) return false;
       revokedFamilies.add(familyId);
@@ -205,32 +213,36 @@ function createStore(db) {
     // Returns { outcome: 'rotated', user, familyId } or { outcome: 'unknown'|'reused'|'revoked'|'expired' }.
     // On 'rotated' the old token is revoked with replaced_by pointing at the new one;
     // on 'reused' the whole family has been revoked. `now` is the server's
-    // clock, which tests may have moved forward.
-    consumeRefreshToken(oldHash, newHash, expiresAt, now = Date.now()) {
+    // clock, which tests may have moved forward. The transaction is
+    // synchronous, so two refreshes of one token can never interleave.
+    async consumeRefreshToken(oldHash, newHash, expiresAt, now = Date.now()) {
       const result = consume(oldHash, newHash, now, expiresAt);
       if (result.outcome === 'reused') revokedFamilies.add(result.familyId);
       return result;
     },
-    // The one place that answers "is this family revoked?", so the answer can
-    // later come from state shared by several server instances.
-    isFamilyRevoked: (familyId) => revokedFamilies.has(familyId),
+    // Whether a family is revoked. This process is the only writer of the
+    // file, so the in-memory set is always current.
+    isFamilyRevoked: async (familyId) => revokedFamilies.has(familyId),
 
     // The family a CSRF token (by hash) is bound to, or undefined.
-    csrfBindingOf: (tokenHash) => q.csrfBindingOf.get(tokenHash),
+    csrfBindingOf: async (tokenHash) => q.csrfBindingOf.get(tokenHash),
     // Binds it unless already bound; returns the family it is bound to now.
-    bindCsrfToken(tokenHash, familyId, expiresAt) {
+    async bindCsrfToken(tokenHash, familyId, expiresAt) {
       q.csrfBind.run(tokenHash, familyId, expiresAt);
       return q.csrfBindingOf.get(tokenHash);
     },
     // Deletes the bindings of CSRF tokens expired at `now`; returns how many.
-    purgeCsrfBindings: (now) => q.csrfPurge.run(now).changes,
+    purgeCsrfBindings: async (now) => q.csrfPurge.run(now).changes,
 
-    insertNote(userId, text) {
+    // Login rate limits (login-limiter.mjs), in this process's memory.
+    loginLimiter: (limits) => memoryLoginLimiter(limits),
+
+    async insertNote(userId, text) {
       return Number(q.noteInsert.run(userId, text, Date.now()).lastInsertRowid);
     },
-    listNotes: (userId) => q.notesByUser.all(userId),
+    listNotes: async (userId) => q.notesByUser.all(userId),
 
-    close() {
+    async close() {
       if (db.open) db.close();
     },
     get open() {

@@ -9,6 +9,14 @@
 // world-accessible), ACCESS_TTL_SEC, REFRESH_TTL_SEC, CORS_ORIGINS (comma-separated
 // list of allowed origins), CLEANSLATE_DEMO_CONTROLS=1 (same as --demo-controls).
 //
+// DATABASE_URL=postgres://user@host:port/db puts the data in PostgreSQL
+// instead of the SQLite file, so several instances can serve one database;
+// they must share CLEANSLATE_KEY_FILE (default ./data/cleanslate.keys then).
+// REVOCATION_CACHE_MS (default 250) bounds how long an instance reuses a
+// "not revoked" answer for an access token's family. An unreachable database
+// ends the process with status 1 and one line naming it (never its password)
+// within a few seconds; there is no fallback to SQLite.
+//
 // Flags: --demo-controls mounts the demo page's fault controls (/api/v1/__demo/);
 // `npm start` passes it. Without it the server has none.
 import path from 'node:path';
@@ -34,10 +42,18 @@ if (!['', '0', '1'].includes(demoEnv)) fail(`CLEANSLATE_DEMO_CONTROLS must be 0 
 
 const port = intFromEnv('PORT', 8080, 0);
 if (port > 65535) fail(`PORT must be at most 65535, got ${port}`);
+const databaseUrl = process.env.DATABASE_URL || undefined;
+if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  fail('DATABASE_URL must be a postgres:// or postgresql:// URL');
+}
+const defaultKeyFile = databaseUrl !== undefined ? path.join('data', 'cleanslate.keys') : undefined;
+const keyFileEnv = process.env.CLEANSLATE_KEY_FILE || defaultKeyFile;
 const options = {
   port,
+  databaseUrl,
+  revocationCacheMs: intFromEnv('REVOCATION_CACHE_MS', 250, 0),
   dbPath: path.resolve(process.cwd(), process.env.CLEANSLATE_DB || path.join('data', 'cleanslate.sqlite')),
-  keyFile: process.env.CLEANSLATE_KEY_FILE ? path.resolve(process.cwd(), process.env.CLEANSLATE_KEY_FILE) : undefined,
+  keyFile: keyFileEnv ? path.resolve(process.cwd(), keyFileEnv) : undefined,
   accessTtlSec: intFromEnv('ACCESS_TTL_SEC', 900, 1),
   refreshTtlSec: intFromEnv('REFRESH_TTL_SEC', 604800, 1),
   corsOrigins: (process.env.CORS_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -50,6 +66,7 @@ try {
   server = await startServer(options);
 } catch (err) {
   if (err && err.code === 'EADDRINUSE') fail(`port ${port} is already in use (set PORT to use another one)`);
+  if (err && err.code === 'storage_unavailable') fail(err.message);
   if (err && err.code === 'EACCES') fail(`no permission to listen on port ${port} (set PORT to use another one)`);
   fail(`could not start: ${err && err.message ? err.message : err}`);
 }
