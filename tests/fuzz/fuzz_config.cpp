@@ -10,8 +10,8 @@
 #include <string>
 
 #include "core/config.h"
-#include "../native/json_dom.h"
 #include "fuzz_check.h"
+#include "json_dom.h"
 
 namespace {
 
