@@ -1,5 +1,5 @@
 // libFuzzer target for wasm/core/session.cpp: drives one cleanslate::Session
-// on the fakes of fuzz_fakes.h with a script, one operation per line, so the
+// on the shared fakes (tests/native/fakes.h) with a script, one operation per line, so the
 // fuzzer explores orderings of calls, answers, failures and clock moves, and
 // any response body the backend (or another tab's storage) might hold.
 //
@@ -53,6 +53,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -60,16 +61,16 @@
 #include <vector>
 
 #include "core/config.h"
-#include "../native/json_dom.h"
 #include "core/session.h"
 #include "core/url.h"
+#include "fakes.h"
 #include "fuzz_check.h"
-#include "fuzz_fakes.h"
+#include "json_dom.h"
 
 namespace {
 
 using namespace cleanslate;
-using namespace fuzzfakes;
+using namespace cleanslate::testing;
 
 const char* const kConfigs[] = {
     R"({"apiBase":"https://api.example.com/api/v1","logLevel":"debug"})",
@@ -79,6 +80,7 @@ const char* const kConfigs[] = {
      R"("endpoints":{"login":"login","refresh":"/token/refresh","logout":"/logout","csrf":"/csrf"}})"),
 };
 
+constexpr std::size_t kTimerBudget = 20000;  // timer firings for the whole script, and again for the final drain
 constexpr std::size_t kMaxBodyBytes = 2200000;
 constexpr std::size_t kMaxGeneratedBytes = 4400000;
 const char* const kKnownCodes[] = {code::kNetwork,         code::kTimeout,          code::kSessionChanged,
@@ -147,10 +149,16 @@ class Runner {
     apiKey_ = fuzzcheck::browserOrigin(config_.apiBase).value_or("");
     FUZZ_CHECK(!apiKey_.empty(), "apiBase unreadable");
     transport_.onSend = [this](const HttpRequest& r) { onSend(r); };
-    transport_.syncAnswer = [this](const PendingRequest& p, HttpResponse* out) { return syncAnswer(p, out); };
+    transport_.autoReply = [this](const HttpRequest&) { return syncAnswer(); };
     transport_.onAnswer = [this](const PendingRequest& p, const HttpResponse& r) { recordAnswer(p, r); };
     events_.onEvent = [this](const std::string& name, const std::string& detail) { onEvent(name, detail); };
     store_.onSet = [this](const std::string& key, const std::string& value) { onStore(key, value); };
+    // Nothing is kept for later assertions (the checks run as things happen),
+    // and a flood of timers is cut short as a throttled tab would.
+    transport_.recordSent = false;
+    events_.record = false;
+    log_.keep = false;
+    scheduler_.budget = kTimerBudget;
     session_ = std::make_unique<Session>(config_, Platform{&transport_, &store_, &events_, &scheduler_, &log_});
   }
 
@@ -549,17 +557,19 @@ class Runner {
     if (stringField(b, "csrf_token", &value) && value.rfind("caller:", 0) != 0) csrfMinted_[value] = false;
   }
 
-  bool syncAnswer(const PendingRequest&, HttpResponse* out) {
-    if (syncQueue_.empty()) return false;
+  // The answer queued by a Y line, if any, for a request inside send().
+  std::optional<HttpResponse> syncAnswer() {
+    if (syncQueue_.empty()) return std::nullopt;
     const auto spec = syncQueue_.front();
     syncQueue_.erase(syncQueue_.begin());
+    HttpResponse out;
     if (spec.first < 0) {
-      out->error = spec.second == "timeout" ? TransportError::Timeout : TransportError::Network;
+      out.error = spec.second == "timeout" ? TransportError::Timeout : TransportError::Network;
     } else {
-      out->status = spec.first;
-      out->body = body(spec.second);
+      out.status = spec.first;
+      out.body = body(spec.second);
     }
-    return true;
+    return out;
   }
 
   bool dead(const std::string& token) const {
@@ -627,7 +637,7 @@ class Runner {
     reactions_.clear();
     syncQueue_.clear();
     const double horizon = std::max(config_.requestTimeoutMs, config_.logoutTimeoutMs) + 1.0;
-    scheduler_.budget = 20000;  // timers held back by the budget run now, late
+    scheduler_.budget = kTimerBudget;  // timers held back by the budget run now, late
     scheduler_.advance(horizon);
     for (const Track& t : tracks_) {
       FUZZ_CHECK(t.settled == 1, "a callback never settled although every timeout has passed");
