@@ -83,11 +83,10 @@ const char* const kConfigs[] = {
 constexpr std::size_t kTimerBudget = 20000;  // timer firings for the whole script, and again for the final drain
 constexpr std::size_t kMaxBodyBytes = 2200000;
 constexpr std::size_t kMaxGeneratedBytes = 4400000;
-const char* const kKnownCodes[] = {code::kNetwork,         code::kTimeout,          code::kSessionChanged,
-                                   code::kSessionExpired,  code::kBadResponse,      code::kCsrfUnavailable,
-                                   code::kDisposed,        code::kInvalidArgument,  code::kInvalidCredentials,
-                                   code::kRateLimited,     code::kServerError,      code::kHttpError,
-                                   code::kSuperseded};
+const char* const kKnownCodes[] = {
+    code::kNetwork,         code::kTimeout,   code::kSessionChanged,  code::kSessionExpired,     code::kBadResponse,
+    code::kCsrfUnavailable, code::kDisposed,  code::kInvalidArgument, code::kInvalidCredentials, code::kRateLimited,
+    code::kServerError,     code::kHttpError, code::kSuperseded};
 
 bool iequals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -134,10 +133,10 @@ long long parseInt(const std::string& s, long long lo, long long hi, long long f
 struct Track {
   enum Kind { Request, Login, Logout } kind = Request;
   int settled = 0;
-  bool beforeDispose = true;   // issued while the session was not disposed
-  uint64_t generation = 0;     // session generation when issued
-  std::size_t reactions = 0;   // listener reactions run when issued
-  std::string url;             // requests: the URL the target resolves to
+  bool beforeDispose = true;  // issued while the session was not disposed
+  uint64_t generation = 0;    // session generation when issued
+  std::size_t reactions = 0;  // listener reactions run when issued
+  std::string url;            // requests: the URL the target resolves to
 };
 
 class Runner {
@@ -336,7 +335,8 @@ class Runner {
         case '*': {
           std::size_t j = i + 1;
           std::size_t n = 0;
-          while (j < s.size() && s[j] >= '0' && s[j] <= '9' && n <= kMaxBodyBytes) n = n * 10 + static_cast<std::size_t>(s[j++] - '0');
+          while (j < s.size() && s[j] >= '0' && s[j] <= '9' && n <= kMaxBodyBytes)
+            n = n * 10 + static_cast<std::size_t>(s[j++] - '0');
           if (j >= s.size()) break;
           n = std::min(n, kMaxBodyBytes - std::min(kMaxBodyBytes, out.size()));
           n = std::min(n, kMaxGeneratedBytes - std::min(kMaxGeneratedBytes, generated_));
@@ -444,7 +444,8 @@ class Runner {
     session_->request(method, target, std::move(options), [this, index](const RequestOutcome& o) {
       settled(index);
       const Track& t = tracks_[index];
-      trace("request #" + std::to_string(index) + " " + (o.code.empty() ? "HTTP " + std::to_string(o.response.status) : o.code));
+      trace("request #" + std::to_string(index) + " " +
+            (o.code.empty() ? "HTTP " + std::to_string(o.response.status) : o.code));
       if (!o.code.empty()) {
         FUZZ_CHECK(knownCode(o.code), "unknown request code " + o.code);
         return;
@@ -535,10 +536,12 @@ class Runner {
   // Every answer, asynchronous or synchronous: record it and its tokens.
   void recordAnswer(const PendingRequest& p, const HttpResponse& response) {
     trace("answer " + p.request.url + ": " +
-          (response.error != TransportError::None ? "transport error" : std::to_string(response.status) + " " + response.body));
+          (response.error != TransportError::None ? "transport error"
+                                                  : std::to_string(response.status) + " " + response.body));
     if (response.error != TransportError::None) return;
     answered_.insert(answerKey(p.request.url, response.status, response.body));
-    if (p.request.url.find(config_.logoutPath) != std::string::npos && response.status >= 200 && response.status < 300) {
+    if (p.request.url.find(config_.logoutPath) != std::string::npos && response.status >= 200 &&
+        response.status < 300) {
       ++logoutAccepted_;
     }
     answering_.clear();
@@ -581,7 +584,8 @@ class Runner {
   void onSend(const HttpRequest& r) {
     transport_.tag = deaths_;
     if (tracing()) {
-      std::string line = "send @" + std::to_string(static_cast<long long>(scheduler_.now - 1.7e12)) + "ms " + r.method + " " + r.url;
+      std::string line =
+          "send @" + std::to_string(static_cast<long long>(scheduler_.now - 1.7e12)) + "ms " + r.method + " " + r.url;
       for (const auto& h : r.headers) line += " | " + h.first + ": " + h.second;
       trace(line);
     }
@@ -617,8 +621,7 @@ class Runner {
       const bool unsafe = r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || r.method == "DELETE";
       FUZZ_CHECK(!unsafe || hasCsrf, "an unsafe request to apiBase without a CSRF token: " + r.method + " " + r.url);
     }
-    if (r.method == "POST" && r.url.size() >= config_.refreshPath.size() &&
-        r.url.compare(r.url.size() - config_.refreshPath.size(), config_.refreshPath.size(), config_.refreshPath) == 0) {
+    if (r.method == "POST" && endsWith(r.url, config_.refreshPath)) {
       std::string refresh;
       if (stringField(parseJson(r.body), "refresh_token", &refresh)) {
         FUZZ_CHECK(!dead(refresh), "an ended session's refresh token sent to " + r.url);
@@ -662,12 +665,12 @@ class Runner {
   std::map<std::string, char> reactions_;
   std::size_t reactionsRun_ = 0;
   bool disposed_ = false;
-  bool foreign_ = false;                     // another tab has spoken (M)
+  bool foreign_ = false;  // another tab has spoken (M)
   std::set<std::string> answered_;
-  std::map<std::string, bool> minted_;       // access/refresh token -> dead
-  std::map<std::string, bool> csrfMinted_;   // CSRF token -> dead
-  std::set<std::string> answering_;          // tokens of the answer being delivered
-  uint64_t deaths_ = 0;                      // session ends and replacements so far
+  std::map<std::string, bool> minted_;      // access/refresh token -> dead
+  std::map<std::string, bool> csrfMinted_;  // CSRF token -> dead
+  std::set<std::string> answering_;         // tokens of the answer being delivered
+  uint64_t deaths_ = 0;                     // session ends and replacements so far
   std::size_t logoutAccepted_ = 0;
   long long counter_ = 0;
   std::size_t generated_ = 0;

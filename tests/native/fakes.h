@@ -53,13 +53,15 @@ inline FailureReporter& failureReporter() {
   return reporter;
 }
 
-#define CLEANSLATE_FAKE_CHECK(cond, msg)                                                                  \
-  do {                                                                                                    \
-    if (!(cond)) ::cleanslate::testing::failureReporter()(__FILE__, __LINE__, std::string(#cond) + ": " + (msg), false); \
+#define CLEANSLATE_FAKE_CHECK(cond, msg)                                                                      \
+  do {                                                                                                        \
+    if (!(cond))                                                                                              \
+      ::cleanslate::testing::failureReporter()(__FILE__, __LINE__, std::string(#cond) + ": " + (msg), false); \
   } while (0)
-#define CLEANSLATE_FAKE_REQUIRE(cond, msg)                                                                \
-  do {                                                                                                    \
-    if (!(cond)) ::cleanslate::testing::failureReporter()(__FILE__, __LINE__, std::string(#cond) + ": " + (msg), true); \
+#define CLEANSLATE_FAKE_REQUIRE(cond, msg)                                                                   \
+  do {                                                                                                       \
+    if (!(cond))                                                                                             \
+      ::cleanslate::testing::failureReporter()(__FILE__, __LINE__, std::string(#cond) + ": " + (msg), true); \
   } while (0)
 
 struct PendingRequest {
@@ -94,9 +96,9 @@ class FakeTransport final : public Transport {
   void abort(uint64_t handle) override {
     // After abort(handle) that request's `done` never runs.
     aborted.push_back(handle);
-    pending.erase(std::remove_if(pending.begin(), pending.end(),
-                                 [&](const PendingRequest& p) { return p.handle == handle; }),
-                  pending.end());
+    pending.erase(
+        std::remove_if(pending.begin(), pending.end(), [&](const PendingRequest& p) { return p.handle == handle; }),
+        pending.end());
   }
 
   // Answers pending[index] (removed first, as a real transport would).
@@ -294,8 +296,9 @@ struct Harness {
     });
     CLEANSLATE_FAKE_REQUIRE(transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"csrf-)" + user + R"("})"),
                             "no CSRF request pending");
-    CLEANSLATE_FAKE_REQUIRE(transport.replyToLast("/auth/login", 200, loginBody(user, newAccess(user), "refresh-" + user)),
-                            "no login request pending");
+    CLEANSLATE_FAKE_REQUIRE(
+        transport.replyToLast("/auth/login", 200, loginBody(user, newAccess(user), "refresh-" + user)),
+        "no login request pending");
     CLEANSLATE_FAKE_REQUIRE(done, "login of " + user + " did not settle");
   }
   static std::string header(const HttpRequest& r, const std::string& name) {
