@@ -9,13 +9,13 @@
 #include <optional>
 #include <string>
 
-#define FUZZ_CHECK(cond, msg)                                                                     \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
+#define FUZZ_CHECK(cond, msg)                                                                   \
+  do {                                                                                          \
+    if (!(cond)) {                                                                              \
       std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n  %s\n", __FILE__, __LINE__, #cond, \
-                   std::string(msg).c_str());                                                     \
-      std::abort();                                                                               \
-    }                                                                                             \
+                   std::string(msg).c_str());                                                   \
+      std::abort();                                                                             \
+    }                                                                                           \
   } while (0)
 
 namespace fuzzcheck {

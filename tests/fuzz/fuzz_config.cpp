@@ -10,8 +10,8 @@
 #include <string>
 
 #include "core/config.h"
-#include "../native/json_dom.h"
 #include "fuzz_check.h"
+#include "json_dom.h"
 
 namespace {
 
@@ -82,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
       {"refreshLeewaySec", c.refreshLeewaySec},
       {"maxAuthResponseBytes", c.maxAuthResponseBytes},
       {"csrfHeader", c.csrfHeader},
-      {"endpoints", {{"login", c.loginPath}, {"refresh", c.refreshPath}, {"logout", c.logoutPath}, {"csrf", c.csrfPath}}},
+      {"endpoints",
+       {{"login", c.loginPath}, {"refresh", c.refreshPath}, {"logout", c.logoutPath}, {"csrf", c.csrfPath}}},
   };
   const std::string text = back.dump(-1, ' ', false, cleanslate::Json::error_handler_t::replace);
   const cleanslate::ConfigResult again = cleanslate::parseConfig(text);

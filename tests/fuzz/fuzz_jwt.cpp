@@ -10,10 +10,10 @@
 #include <cstdint>
 #include <string>
 
-#include "../native/json_dom.h"
 #include "core/jwt.h"
 #include "fuzz_check.h"
-#include "../native/jwt_fixture.h"
+#include "json_dom.h"
+#include "jwt_fixture.h"
 
 namespace {
 

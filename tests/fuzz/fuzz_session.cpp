@@ -1,5 +1,5 @@
 // libFuzzer target for wasm/core/session.cpp: drives one cleanslate::Session
-// on the fakes of fuzz_fakes.h with a script, one operation per line, so the
+// on the shared fakes (tests/native/fakes.h) with a script, one operation per line, so the
 // fuzzer explores orderings of calls, answers, failures and clock moves, and
 // any response body the backend (or another tab's storage) might hold.
 //
@@ -53,6 +53,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -60,16 +61,16 @@
 #include <vector>
 
 #include "core/config.h"
-#include "../native/json_dom.h"
 #include "core/session.h"
 #include "core/url.h"
+#include "fakes.h"
 #include "fuzz_check.h"
-#include "fuzz_fakes.h"
+#include "json_dom.h"
 
 namespace {
 
 using namespace cleanslate;
-using namespace fuzzfakes;
+using namespace cleanslate::testing;
 
 const char* const kConfigs[] = {
     R"({"apiBase":"https://api.example.com/api/v1","logLevel":"debug"})",
@@ -79,13 +80,13 @@ const char* const kConfigs[] = {
      R"("endpoints":{"login":"login","refresh":"/token/refresh","logout":"/logout","csrf":"/csrf"}})"),
 };
 
+constexpr std::size_t kTimerBudget = 20000;  // timer firings for the whole script, and again for the final drain
 constexpr std::size_t kMaxBodyBytes = 2200000;
 constexpr std::size_t kMaxGeneratedBytes = 4400000;
-const char* const kKnownCodes[] = {code::kNetwork,         code::kTimeout,          code::kSessionChanged,
-                                   code::kSessionExpired,  code::kBadResponse,      code::kCsrfUnavailable,
-                                   code::kDisposed,        code::kInvalidArgument,  code::kInvalidCredentials,
-                                   code::kRateLimited,     code::kServerError,      code::kHttpError,
-                                   code::kSuperseded};
+const char* const kKnownCodes[] = {
+    code::kNetwork,         code::kTimeout,   code::kSessionChanged,  code::kSessionExpired,     code::kBadResponse,
+    code::kCsrfUnavailable, code::kDisposed,  code::kInvalidArgument, code::kInvalidCredentials, code::kRateLimited,
+    code::kServerError,     code::kHttpError, code::kSuperseded};
 
 bool iequals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -132,10 +133,10 @@ long long parseInt(const std::string& s, long long lo, long long hi, long long f
 struct Track {
   enum Kind { Request, Login, Logout } kind = Request;
   int settled = 0;
-  bool beforeDispose = true;   // issued while the session was not disposed
-  uint64_t generation = 0;     // session generation when issued
-  std::size_t reactions = 0;   // listener reactions run when issued
-  std::string url;             // requests: the URL the target resolves to
+  bool beforeDispose = true;  // issued while the session was not disposed
+  uint64_t generation = 0;    // session generation when issued
+  std::size_t reactions = 0;  // listener reactions run when issued
+  std::string url;            // requests: the URL the target resolves to
 };
 
 class Runner {
@@ -147,10 +148,16 @@ class Runner {
     apiKey_ = fuzzcheck::browserOrigin(config_.apiBase).value_or("");
     FUZZ_CHECK(!apiKey_.empty(), "apiBase unreadable");
     transport_.onSend = [this](const HttpRequest& r) { onSend(r); };
-    transport_.syncAnswer = [this](const PendingRequest& p, HttpResponse* out) { return syncAnswer(p, out); };
+    transport_.autoReply = [this](const HttpRequest&) { return syncAnswer(); };
     transport_.onAnswer = [this](const PendingRequest& p, const HttpResponse& r) { recordAnswer(p, r); };
     events_.onEvent = [this](const std::string& name, const std::string& detail) { onEvent(name, detail); };
     store_.onSet = [this](const std::string& key, const std::string& value) { onStore(key, value); };
+    // Nothing is kept for later assertions (the checks run as things happen),
+    // and a flood of timers is cut short as a throttled tab would.
+    transport_.recordSent = false;
+    events_.record = false;
+    log_.keep = false;
+    scheduler_.budget = kTimerBudget;
     session_ = std::make_unique<Session>(config_, Platform{&transport_, &store_, &events_, &scheduler_, &log_});
   }
 
@@ -328,7 +335,8 @@ class Runner {
         case '*': {
           std::size_t j = i + 1;
           std::size_t n = 0;
-          while (j < s.size() && s[j] >= '0' && s[j] <= '9' && n <= kMaxBodyBytes) n = n * 10 + static_cast<std::size_t>(s[j++] - '0');
+          while (j < s.size() && s[j] >= '0' && s[j] <= '9' && n <= kMaxBodyBytes)
+            n = n * 10 + static_cast<std::size_t>(s[j++] - '0');
           if (j >= s.size()) break;
           n = std::min(n, kMaxBodyBytes - std::min(kMaxBodyBytes, out.size()));
           n = std::min(n, kMaxGeneratedBytes - std::min(kMaxGeneratedBytes, generated_));
@@ -436,7 +444,8 @@ class Runner {
     session_->request(method, target, std::move(options), [this, index](const RequestOutcome& o) {
       settled(index);
       const Track& t = tracks_[index];
-      trace("request #" + std::to_string(index) + " " + (o.code.empty() ? "HTTP " + std::to_string(o.response.status) : o.code));
+      trace("request #" + std::to_string(index) + " " +
+            (o.code.empty() ? "HTTP " + std::to_string(o.response.status) : o.code));
       if (!o.code.empty()) {
         FUZZ_CHECK(knownCode(o.code), "unknown request code " + o.code);
         return;
@@ -527,10 +536,12 @@ class Runner {
   // Every answer, asynchronous or synchronous: record it and its tokens.
   void recordAnswer(const PendingRequest& p, const HttpResponse& response) {
     trace("answer " + p.request.url + ": " +
-          (response.error != TransportError::None ? "transport error" : std::to_string(response.status) + " " + response.body));
+          (response.error != TransportError::None ? "transport error"
+                                                  : std::to_string(response.status) + " " + response.body));
     if (response.error != TransportError::None) return;
     answered_.insert(answerKey(p.request.url, response.status, response.body));
-    if (p.request.url.find(config_.logoutPath) != std::string::npos && response.status >= 200 && response.status < 300) {
+    if (p.request.url.find(config_.logoutPath) != std::string::npos && response.status >= 200 &&
+        response.status < 300) {
       ++logoutAccepted_;
     }
     answering_.clear();
@@ -549,17 +560,19 @@ class Runner {
     if (stringField(b, "csrf_token", &value) && value.rfind("caller:", 0) != 0) csrfMinted_[value] = false;
   }
 
-  bool syncAnswer(const PendingRequest&, HttpResponse* out) {
-    if (syncQueue_.empty()) return false;
+  // The answer queued by a Y line, if any, for a request inside send().
+  std::optional<HttpResponse> syncAnswer() {
+    if (syncQueue_.empty()) return std::nullopt;
     const auto spec = syncQueue_.front();
     syncQueue_.erase(syncQueue_.begin());
+    HttpResponse out;
     if (spec.first < 0) {
-      out->error = spec.second == "timeout" ? TransportError::Timeout : TransportError::Network;
+      out.error = spec.second == "timeout" ? TransportError::Timeout : TransportError::Network;
     } else {
-      out->status = spec.first;
-      out->body = body(spec.second);
+      out.status = spec.first;
+      out.body = body(spec.second);
     }
-    return true;
+    return out;
   }
 
   bool dead(const std::string& token) const {
@@ -571,7 +584,8 @@ class Runner {
   void onSend(const HttpRequest& r) {
     transport_.tag = deaths_;
     if (tracing()) {
-      std::string line = "send @" + std::to_string(static_cast<long long>(scheduler_.now - 1.7e12)) + "ms " + r.method + " " + r.url;
+      std::string line =
+          "send @" + std::to_string(static_cast<long long>(scheduler_.now - 1.7e12)) + "ms " + r.method + " " + r.url;
       for (const auto& h : r.headers) line += " | " + h.first + ": " + h.second;
       trace(line);
     }
@@ -607,8 +621,7 @@ class Runner {
       const bool unsafe = r.method == "POST" || r.method == "PUT" || r.method == "PATCH" || r.method == "DELETE";
       FUZZ_CHECK(!unsafe || hasCsrf, "an unsafe request to apiBase without a CSRF token: " + r.method + " " + r.url);
     }
-    if (r.method == "POST" && r.url.size() >= config_.refreshPath.size() &&
-        r.url.compare(r.url.size() - config_.refreshPath.size(), config_.refreshPath.size(), config_.refreshPath) == 0) {
+    if (r.method == "POST" && endsWith(r.url, config_.refreshPath)) {
       std::string refresh;
       if (stringField(parseJson(r.body), "refresh_token", &refresh)) {
         FUZZ_CHECK(!dead(refresh), "an ended session's refresh token sent to " + r.url);
@@ -627,7 +640,7 @@ class Runner {
     reactions_.clear();
     syncQueue_.clear();
     const double horizon = std::max(config_.requestTimeoutMs, config_.logoutTimeoutMs) + 1.0;
-    scheduler_.budget = 20000;  // timers held back by the budget run now, late
+    scheduler_.budget = kTimerBudget;  // timers held back by the budget run now, late
     scheduler_.advance(horizon);
     for (const Track& t : tracks_) {
       FUZZ_CHECK(t.settled == 1, "a callback never settled although every timeout has passed");
@@ -652,12 +665,12 @@ class Runner {
   std::map<std::string, char> reactions_;
   std::size_t reactionsRun_ = 0;
   bool disposed_ = false;
-  bool foreign_ = false;                     // another tab has spoken (M)
+  bool foreign_ = false;  // another tab has spoken (M)
   std::set<std::string> answered_;
-  std::map<std::string, bool> minted_;       // access/refresh token -> dead
-  std::map<std::string, bool> csrfMinted_;   // CSRF token -> dead
-  std::set<std::string> answering_;          // tokens of the answer being delivered
-  uint64_t deaths_ = 0;                      // session ends and replacements so far
+  std::map<std::string, bool> minted_;      // access/refresh token -> dead
+  std::map<std::string, bool> csrfMinted_;  // CSRF token -> dead
+  std::set<std::string> answering_;         // tokens of the answer being delivered
+  uint64_t deaths_ = 0;                     // session ends and replacements so far
   std::size_t logoutAccepted_ = 0;
   long long counter_ = 0;
   std::size_t generated_ = 0;

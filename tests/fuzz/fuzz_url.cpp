@@ -74,9 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (cleanslate::isAbsoluteTarget(target)) {
     if (resolved.sameOrigin) {
       const auto key = fuzzcheck::browserOrigin(resolved.url);
-      FUZZ_CHECK(key && *key == *apiKey,
-                 "same-origin by resolveTarget but a browser reads " + (key ? *key : std::string("<unclear>")) +
-                     " for " + resolved.url);
+      FUZZ_CHECK(key && *key == *apiKey, "same-origin by resolveTarget but a browser reads " +
+                                             (key ? *key : std::string("<unclear>")) + " for " + resolved.url);
     }
     if (target.rfind("//", 0) != 0) FUZZ_CHECK(resolved.url == target, "absolute target rewritten: " + target);
   } else {

@@ -1,5 +1,5 @@
-// Web Storage for the native tests and the fuzz targets (no test framework
-// here), failing as a browser fails it: `blocked` is a SecurityError (every
+// Web Storage for the native tests and the fuzz targets (part of the fakes
+// of fakes.h; no test framework here), failing as a browser fails it: `blocked` is a SecurityError (every
 // call throws), `full` a QuotaExceededError (only writes throw).
 #pragma once
 
