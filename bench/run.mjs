@@ -223,6 +223,8 @@ if (results.coldNode || results.browser) {
     const ratio = cs.median / of.median;
     rows.push(row(F, 'Chromium cold, import + ready to send: cleanslate (createSession resolved)', cs, 'ms'));
     rows.push(row(F, `Chromium cold, import + ready to send: ofetch (${fmt(st.ofetchGzip, 'B')} gzip bundle)`, of, 'ms'));
+    rows.push(row(F, 'Chromium cold, of which import(): cleanslate', summarize(st.importMs.cleanslate), 'ms'));
+    rows.push(row(F, 'Chromium cold, of which import(): ofetch', summarize(st.importMs.ofetch), 'ms'));
     rows.push(row(F, 'Chromium cold start-up ratio cleanslate ÷ ofetch (medians)', ratio, 'x',
       { target: `≤ ${T.startRatio.toFixed(2)}×`, met: ratio <= T.startRatio }));
     if (st.error) rows.push({ figure: F, measure: `Chromium start-up: failed samples (first: ${st.error})`, median: '', range: '', n: '', target: '', met: '' });

@@ -48,8 +48,9 @@ const startPage = (body) => `<!doctype html>
 <script type="module">
 try {
   const t0 = performance.now();
+  let imported = NaN;
   ${body.replace(/\n/g, '\n  ')}
-  window.benchStart = { ms: performance.now() - t0 };
+  window.benchStart = { ms: performance.now() - t0, importMs: imported - t0 };
 } catch (error) {
   window.benchStart = { error: String(error) };
 }
@@ -58,8 +59,10 @@ try {
 `;
 const START_PAGES = {
   cleanslate: startPage(`const { createSession } = await import('/dist/cleanslate.mjs');
+imported = performance.now();
 window.benchClient = await createSession({ apiBase: '/api/v1' });`),
   ofetch: startPage(`const { ofetch } = await import('/ofetch.mjs');
+imported = performance.now();
 window.benchClient = ofetch.create({ baseURL: '/api/v1' });`),
 };
 
@@ -112,7 +115,7 @@ async function coldStart(browser, url) {
     await page.waitForFunction(() => window.benchStart, null, { timeout: 15_000 }).catch((e) => errors.push(String(e)));
     const timing = (await page.evaluate(() => window.benchStart)) || {};
     const error = timing.error || errors[0];
-    return error ? { ms: NaN, error } : { ms: timing.ms };
+    return error ? { ms: NaN, importMs: NaN, error } : { ms: timing.ms, importMs: timing.importMs };
   } finally {
     await context.close();
   }
@@ -164,12 +167,16 @@ export async function runBrowser({ coldSamples, startSamples, overhead }) {
       if (!ofetchBundle) {
         result.start = { skipped: 'ofetch is not installed (npm ci)' };
       } else {
-        const start = { cleanslate: [], ofetch: [], error: null, ofetchGzip: gzipSync(ofetchBundle, { level: 9 }).length };
+        const start = {
+          cleanslate: [], ofetch: [], importMs: { cleanslate: [], ofetch: [] }, error: null,
+          ofetchGzip: gzipSync(ofetchBundle, { level: 9 }).length,
+        };
         for (let i = 0; i < startSamples; i++) {
           const order = i % 2 ? ['ofetch', 'cleanslate'] : ['cleanslate', 'ofetch'];
           for (const name of order) {
-            const { ms, error } = await coldStart(browser, `${backend.url}/start-${name}.html`);
+            const { ms, importMs, error } = await coldStart(browser, `${backend.url}/start-${name}.html`);
             start[name].push(ms);
+            start.importMs[name].push(importMs);
             if (error && !start.error) start.error = `${name}: ${error.split('\n')[0]}`;
           }
         }
