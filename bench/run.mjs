@@ -20,6 +20,8 @@ import { fmt, renderTable, row } from './lib/table.mjs';
 const PLAN = {
   coldNodeSamples: 7,
   coldBrowserSamples: 5,
+  // Chromium start-up beside ofetch: this many cold page loads of each, alternating.
+  startSamples: 21,
   // Many short alternating blocks, so load changes on the machine hit both sides.
   overhead: { rounds: 10, perBlock: 100, chunk: 10, warmup: 50 },
   browserOverhead: { rounds: 10, perBlock: 50, chunk: 10, warmup: 20 },
@@ -41,6 +43,7 @@ const PLAN = {
 const TARGETS = {
   sizeGzipBytes: 17_000,
   coldCreateSessionMs: 15,
+  startRatio: 1.3,
   overheadRatio: 0.9,
   fanInRefreshes: 1,
   logoutEventMs: 1,
@@ -130,7 +133,9 @@ if (want('coldNode')) {
 if (want('browser')) {
   progress('Chromium: cold start and per-request overhead', 'browser');
   try {
-    results.browser = await runBrowser({ coldSamples: PLAN.coldBrowserSamples, overhead: PLAN.browserOverhead });
+    results.browser = await runBrowser({
+      coldSamples: PLAN.coldBrowserSamples, startSamples: PLAN.startSamples, overhead: PLAN.browserOverhead,
+    });
   } catch (error) {
     results.browser = { skipped: String(error && error.message ? error.message : error).split('\n')[0] };
   }
@@ -190,14 +195,16 @@ if (results.size) {
   }
 }
 
-if (results.coldNode) {
+if (results.coldNode || results.browser) {
   const F = '2 cold start';
-  const s = results.coldNode.samples;
-  rows.push(row(F, 'Node: import of the module', summarize(s.map((x) => x.importMs)), 'ms'));
-  const cs = summarize(s.map((x) => x.createSessionMs));
-  rows.push(row(F, 'Node: first createSession() (wasm load)', cs, 'ms',
-    { target: `≤ ${T.coldCreateSessionMs} ms`, met: cs.median <= T.coldCreateSessionMs }));
-  rows.push(row(F, 'Node: import + createSession()', summarize(s.map((x) => x.totalMs)), 'ms'));
+  if (results.coldNode) {
+    const s = results.coldNode.samples;
+    rows.push(row(F, 'Node: import of the module', summarize(s.map((x) => x.importMs)), 'ms'));
+    const cs = summarize(s.map((x) => x.createSessionMs));
+    rows.push(row(F, 'Node: first createSession() (wasm load)', cs, 'ms',
+      { target: `≤ ${T.coldCreateSessionMs} ms`, met: cs.median <= T.coldCreateSessionMs }));
+    rows.push(row(F, 'Node: import + createSession()', summarize(s.map((x) => x.totalMs)), 'ms'));
+  }
   const b = results.browser;
   if (b && b.cold && b.cold.length) {
     rows.push(row(F, 'Chromium: navigation start → page script runs', summarize(b.cold.map((x) => x.importStart)), 'ms'));
@@ -206,6 +213,21 @@ if (results.coldNode) {
     rows.push(row(F, 'Chromium: navigation start → session ready', summarize(b.cold.map((x) => x.ready)), 'ms'));
   } else if (b) {
     rows.push({ figure: F, measure: `Chromium: skipped (${b.skipped})`, median: '—', range: '—', n: '0', target: '', met: '' });
+  }
+  const st = b && b.start;
+  if (st && st.skipped) {
+    rows.push({ figure: F, measure: `Chromium start-up beside ofetch: skipped (${st.skipped})`, median: '—', range: '—', n: '0', target: '', met: '' });
+  } else if (st) {
+    const cs = summarize(st.cleanslate);
+    const of = summarize(st.ofetch);
+    const ratio = cs.median / of.median;
+    rows.push(row(F, 'Chromium cold, import + ready to send: cleanslate (createSession resolved)', cs, 'ms'));
+    rows.push(row(F, `Chromium cold, import + ready to send: ofetch (${fmt(st.ofetchGzip, 'B')} gzip bundle)`, of, 'ms'));
+    rows.push(row(F, 'Chromium cold, of which import(): cleanslate', summarize(st.importMs.cleanslate), 'ms'));
+    rows.push(row(F, 'Chromium cold, of which import(): ofetch', summarize(st.importMs.ofetch), 'ms'));
+    rows.push(row(F, 'Chromium cold start-up ratio cleanslate ÷ ofetch (medians)', ratio, 'x',
+      { target: `≤ ${T.startRatio.toFixed(2)}×`, met: ratio <= T.startRatio }));
+    if (st.error) rows.push({ figure: F, measure: `Chromium start-up: failed samples (first: ${st.error})`, median: '', range: '', n: '', target: '', met: '' });
   }
 }
 

@@ -1,14 +1,18 @@
 // Figures 2 and 3 in headless Chromium. The reference backend serves, on the
 // same origin as the API, a tiny bench page at "/", the shared per-request loop
 // (lib/overhead.mjs) at /overhead.mjs and the module at /dist/, from a
-// throw-away static root whose files link to the real ones.
+// throw-away static root whose files link to the real ones. For the start-up
+// comparison it also serves two one-line pages, /start-cleanslate.html and
+// /start-ofetch.html, and ofetch bundled as an app would ship it (/ofetch.mjs).
 import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { startBackend } from './backend.mjs';
-import { DIST_DIR } from './paths.mjs';
+import { DIST_DIR, ROOT } from './paths.mjs';
 
 // The shared per-request loop, served beside the bench page.
 const OVERHEAD_FILE = fileURLToPath(new URL('./overhead.mjs', import.meta.url));
@@ -35,13 +39,86 @@ window.benchCold = { importStart, imported, ready };
 </body></html>
 `;
 
-function makeStaticRoot() {
+// Start-up pages: "import + ready to send". Both time from just before the
+// dynamic import() to the moment a request could be made: for cleanslate,
+// createSession() resolved (the wasm fetched, compiled and instantiated); for
+// ofetch, the module evaluated and a client made with the API's base URL.
+const startPage = (body) => `<!doctype html>
+<html><head><meta charset="utf-8"><title>start-up</title></head><body>
+<script type="module">
+try {
+  const t0 = performance.now();
+  let imported = NaN;
+  ${body.replace(/\n/g, '\n  ')}
+  window.benchStart = { ms: performance.now() - t0, importMs: imported - t0 };
+} catch (error) {
+  window.benchStart = { error: String(error) };
+}
+</script>
+</body></html>
+`;
+const START_PAGES = {
+  cleanslate: startPage(`const { createSession } = await import('/dist/cleanslate.mjs');
+imported = performance.now();
+window.benchClient = await createSession({ apiBase: '/api/v1' });`),
+  ofetch: startPage(`const { ofetch } = await import('/ofetch.mjs');
+imported = performance.now();
+window.benchClient = ofetch.create({ baseURL: '/api/v1' });`),
+};
+
+// ofetch's browser entry as one minified ES module (esbuild --bundle
+// --minify, as an app would ship it), or null when ofetch is not installed.
+async function bundleOfetch() {
+  try {
+    const out = await build({
+      stdin: { contents: "export { ofetch } from 'ofetch';", resolveDir: ROOT, loader: 'js' },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2020',
+      minify: true,
+      legalComments: 'none',
+      write: false,
+      logLevel: 'silent',
+    });
+    return out.outputFiles[0].contents;
+  } catch {
+    return null;
+  }
+}
+
+function makeStaticRoot(ofetchBundle) {
   const root = mkdtempSync(join(tmpdir(), 'cleanslate-bench-page-'));
-  mkdirSync(join(root, 'web', 'demo'), { recursive: true });
-  writeFileSync(join(root, 'web', 'demo', 'index.html'), BENCH_PAGE);
+  const demo = join(root, 'web', 'demo');
+  mkdirSync(demo, { recursive: true });
+  writeFileSync(join(demo, 'index.html'), BENCH_PAGE);
+  for (const [name, html] of Object.entries(START_PAGES)) writeFileSync(join(demo, `start-${name}.html`), html);
+  if (ofetchBundle) writeFileSync(join(demo, 'ofetch.mjs'), ofetchBundle);
   symlinkSync(DIST_DIR, join(root, 'web', 'dist'), 'dir');
-  symlinkSync(OVERHEAD_FILE, join(root, 'web', 'demo', OVERHEAD_NAME), 'file');
+  symlinkSync(OVERHEAD_FILE, join(demo, OVERHEAD_NAME), 'file');
   return root;
+}
+
+// One cold start of a start-up page: a new context (empty HTTP and code
+// caches, nothing shared with earlier samples) with the HTTP cache also
+// turned off over CDP, then the page's own timing.
+async function coldStart(browser, url) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(url);
+    await page.waitForFunction(() => window.benchStart, null, { timeout: 15_000 }).catch((e) => errors.push(String(e)));
+    const timing = (await page.evaluate(() => window.benchStart)) || {};
+    const error = timing.error || errors[0];
+    return error ? { ms: NaN, importMs: NaN, error } : { ms: timing.ms, importMs: timing.importMs };
+  } finally {
+    await context.close();
+  }
 }
 
 // Figure 3 inside the page: logs in, then runs lib/overhead.mjs as served
@@ -60,9 +137,10 @@ async function overheadInPage({ overheadName, plan }) {
   }, plan);
 }
 
-export async function runBrowser({ coldSamples, overhead }) {
+export async function runBrowser({ coldSamples, startSamples, overhead }) {
   if (!existsSync(CHROMIUM_PATH)) return { skipped: `no Chromium at ${CHROMIUM_PATH}` };
-  const staticRoot = makeStaticRoot();
+  const ofetchBundle = await bundleOfetch();
+  const staticRoot = makeStaticRoot(ofetchBundle);
   const backend = await startBackend({ staticRoot });
   // launch() gives every run a fresh temporary profile (user-data dir).
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
@@ -82,6 +160,28 @@ export async function runBrowser({ coldSamples, overhead }) {
       });
       result.cold.push({ ...cold, errors });
       await context.close();
+    }
+    // Start-up beside ofetch: the two alternate (which goes first flips every
+    // round), so load on the shared machine hits both alike.
+    if (startSamples) {
+      if (!ofetchBundle) {
+        result.start = { skipped: 'ofetch is not installed (npm ci)' };
+      } else {
+        const start = {
+          cleanslate: [], ofetch: [], importMs: { cleanslate: [], ofetch: [] }, error: null,
+          ofetchGzip: gzipSync(ofetchBundle, { level: 9 }).length,
+        };
+        for (let i = 0; i < startSamples; i++) {
+          const order = i % 2 ? ['ofetch', 'cleanslate'] : ['cleanslate', 'ofetch'];
+          for (const name of order) {
+            const { ms, importMs, error } = await coldStart(browser, `${backend.url}/start-${name}.html`);
+            start[name].push(ms);
+            start.importMs[name].push(importMs);
+            if (error && !start.error) start.error = `${name}: ${error.split('\n')[0]}`;
+          }
+        }
+        result.start = start;
+      }
     }
     if (overhead) {
       const context = await browser.newContext();

@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-// 40,000: cancellation for real, body caps while receiving, the lifetime-based
-// refresh schedule and the cross-tab revocation hand-over took the build from
-// 37.8 KB to 39.7 KB.
-const BUDGET_GZIP_BYTES = 40_000;
+// 35,500: the build measures 34.8 KB (wasm 25.5 KB, mjs 9.3 KB) after the
+// toolchain steps of Core v2 (normal inlining under -Oz, libc++ templates in
+// the LTO units, the core's own JSON lexer, terser on the bundle), down from
+// 39.7 KB; the margin leaves room for small changes. The issue's target is
+// 28 KB: lower this again as the session and glue rewrites land.
+const BUDGET_GZIP_BYTES = 35_500;
 
 test(`web/dist download stays within ${BUDGET_GZIP_BYTES} bytes gzip -9`, () => {
   let total = 0;
