@@ -1,5 +1,5 @@
 // JSON for the session core. Every document the core reads (server answers,
-// options, JWT claims, tab messages) is read by a small RFC 8259 lexer
+// options, JWT claims, tab messages) is read with nlohmann::json's lexer
 // into the members of one top-level object, without building a DOM: a nested
 // object or array is kept as its raw text (already validated), and can be
 // parsed again the same way. The only JSON the core writes is string
@@ -32,7 +32,8 @@ class JsonObject {
  public:
   // Parses `text`, which must be one JSON object nesting no deeper than
   // kMaxJsonDepth, as RFC 8259 and JSON.parse() have it: no byte order mark
-  // and no NUL byte. False (and no members) otherwise.
+  // and no NUL byte (nlohmann's lexer would take either). False (and no
+  // members) otherwise.
   bool parse(const std::string& text);
 
   // The member named `key` (the last one when a key repeats), or nullptr.
