@@ -56,7 +56,7 @@ cat > "$makefile.new" <<EOF
 CXX := clang++
 FLAGS := $FLAGS
 INCLUDES := -I\$(ROOT)/wasm -Ijson-include -I\$(ROOT)/tests/fuzz
-CORE := \$(patsubst %,obj/core/%.o,config credentials csrf_cache id_table json jwt logout_notice refresh_coordinator refresh_schedule request_pipeline session tab_sync token_store url wire)
+CORE := \$(patsubst %,obj/core/%.o,config credentials csrf_cache id_table json jwt log logout_notice refresh_coordinator refresh_schedule request_pipeline scoped_timer session tab_sync token_store url wire)
 TARGETS := ${TARGETS[*]}
 
 all: \$(TARGETS)

@@ -8,13 +8,13 @@
 namespace cleanslate {
 
 CsrfCache::CsrfCache(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log,
-                     const uint64_t& generation, Resume resume)
+                     const uint64_t& generation, Delegate& delegate)
     : config_(config),
       transport_(transport),
       scheduler_(scheduler),
       log_(log),
       generation_(generation),
-      resume_(std::move(resume)),
+      delegate_(delegate),
       deadline_(scheduler) {}
 
 void CsrfCache::wait(uint64_t call) {
@@ -40,7 +40,7 @@ void CsrfCache::drop() {
     Liveness::Watch alive = alive_.watch();
     scheduler_.setTimer(0, [this, alive, waiters = std::move(waiters_)]() {
       if (!alive) return;
-      for (uint64_t id : waiters) resume_(id, std::nullopt);
+      for (uint64_t id : waiters) delegate_.resume(id, std::nullopt);
     });
     waiters_.clear();
   }
@@ -101,7 +101,7 @@ void CsrfCache::onAnswer(uint64_t epoch, const HttpResponse& response) {
 void CsrfCache::resumeAll(std::optional<ErrorCode> error) {
   std::vector<uint64_t> waiters;
   waiters.swap(waiters_);
-  for (uint64_t id : waiters) resume_(id, error);
+  for (uint64_t id : waiters) delegate_.resume(id, error);
 }
 
 }  // namespace cleanslate

@@ -19,12 +19,18 @@ namespace cleanslate {
 
 class CsrfCache {
  public:
-  // Hands a waiting request back to the pipeline: with no error it goes on
-  // (and asks again), else it settles with `error`.
-  using Resume = Callback<void(uint64_t call, std::optional<ErrorCode> error)>;
+  // Where the requests that waited go back to.
+  class Delegate {
+   public:
+    // With no error the request goes on (and asks again), else it settles with `error`.
+    virtual void resume(uint64_t call, std::optional<ErrorCode> error) = 0;
+
+   protected:
+    ~Delegate() = default;
+  };
 
   CsrfCache(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log,
-            const uint64_t& generation, Resume resume);
+            const uint64_t& generation, Delegate& delegate);
 
   // Whether a token is held for the current generation.
   bool current() const { return !token_.empty() && tokenGeneration_ == generation_; }
@@ -51,7 +57,7 @@ class CsrfCache {
   Scheduler& scheduler_;
   const Log& log_;
   const uint64_t& generation_;
-  Resume resume_;
+  Delegate& delegate_;
 
   std::string token_;
   uint64_t tokenGeneration_ = 0;

@@ -16,12 +16,8 @@ class Log {
   bool on(LogLevel level) const {
     return level != LogLevel::Silent && static_cast<int>(level) <= static_cast<int>(level_);
   }
-  void operator()(LogLevel level, const std::string& line) const {
-    if (on(level)) sink_->write(level, line);
-  }
-  void operator()(LogLevel level, const char* line) const {
-    if (on(level)) sink_->write(level, line);
-  }
+  void operator()(LogLevel level, const std::string& line) const;
+  void operator()(LogLevel level, const char* line) const;
 
  private:
   LogSink* sink_;

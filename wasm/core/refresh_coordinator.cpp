@@ -35,14 +35,14 @@ std::optional<double> receivedLifetimeSec(const JsonObject& body, const std::str
 
 RefreshCoordinator::RefreshCoordinator(const Config& config, Scheduler& scheduler, TabLock* lock,
                                        Credentials& credentials, const Log& log, const uint64_t& generation,
-                                       Hooks hooks)
+                                       Delegate& delegate)
     : config_(config),
       scheduler_(scheduler),
       lock_(lock),
       credentials_(credentials),
       log_(log),
       generation_(generation),
-      hooks_(std::move(hooks)),
+      delegate_(delegate),
       lockDeadline_(scheduler),
       lockHold_(scheduler),
       retry_(scheduler),
@@ -146,15 +146,15 @@ void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, i
   if (refresh.empty()) {
     releaseLock();
     inFlight_ = false;
-    hooks_.answer(std::move(waiters_), {false, ErrorCode::SessionChanged});
-    if (credentials_.active) hooks_.endSession(EndReason::Remote);
+    delegate_.answerWaiters(std::move(waiters_), {false, ErrorCode::SessionChanged});
+    if (credentials_.active) delegate_.endLocally(EndReason::Remote);
     return;
   }
   if (!access.empty() && access != seenAccess) {
     releaseLock();
     inFlight_ = false;
     schedule();
-    hooks_.answer(std::move(waiters_), {true, std::nullopt});  // replay with the other tab's token
+    delegate_.answerWaiters(std::move(waiters_), {true, std::nullopt});  // replay with the other tab's token
     return;
   }
   send(refresh);
@@ -162,7 +162,7 @@ void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, i
 
 void RefreshCoordinator::send(const std::string& refreshToken) {
   const uint64_t generation = generation_;
-  hooks_.send(refreshBody(refreshToken), [this, generation](CallResult result) { finish(generation, std::move(result)); });
+  delegate_.sendRefresh(refreshBody(refreshToken), [this, generation](CallResult result) { finish(generation, std::move(result)); });
 }
 
 void RefreshCoordinator::finish(uint64_t generation, CallResult result) {
@@ -195,7 +195,7 @@ void RefreshCoordinator::finish(uint64_t generation, CallResult result) {
       credentials_.tokens.rotate(access, refresh);
       credentials_.ownRefresh = refresh;
       received(refresh, body, access);
-      hooks_.announce(access, refresh);
+      delegate_.announceRefresh(access, refresh);
       if (credentials_.shared() && lockRelease_) {
         // Hold the lock a moment longer so the write reaches the other tabs'
         // view of storage before one of them can act on it.
@@ -205,21 +205,21 @@ void RefreshCoordinator::finish(uint64_t generation, CallResult result) {
       }
       backoffMs_ = 0;
       log_(LogLevel::Info, "[Auth] Token refreshed");
-      hooks_.refreshed();
+      delegate_.refreshed();
       schedule();
-      hooks_.answer(std::move(waiters), {true, std::nullopt});
+      delegate_.answerWaiters(std::move(waiters), {true, std::nullopt});
       return;
     }
     releaseLock();
-    hooks_.answer(std::move(waiters), {false, ErrorCode::BadResponse});
+    delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::BadResponse});
   } else if (answered && (status == 400 || status == 401 || status == 403)) {
-    hooks_.answer(std::move(waiters), {false, ErrorCode::SessionExpired});
+    delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::SessionExpired});
     log_(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
-    hooks_.endSession(EndReason::Expired);
+    delegate_.endLocally(EndReason::Expired);
     return;
   } else {
     releaseLock();
-    hooks_.answer(std::move(waiters), {false, result.error});  // 5xx: the callers see their own 401
+    delegate_.answerWaiters(std::move(waiters), {false, result.error});  // 5xx: the callers see their own 401
   }
   // The session survives a failed refresh; try again later, backing off.
   backoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, backoffMs_ * 2));

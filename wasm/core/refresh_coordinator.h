@@ -37,16 +37,24 @@ struct RefreshVerdict {
 
 class RefreshCoordinator {
  public:
-  struct Hooks {
-    Callback<void(std::string body, CallDone done)> send;  // POST endpoints.refresh through the pipeline
-    Callback<void(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict)> answer;
-    Callback<void(const std::string& access, const std::string& refresh)> announce;  // to the other tabs
-    Callback<void()> refreshed;                     // auth:refresh
-    Callback<void(EndReason reason)> endSession;    // without a backend notice
+  // What the coordinator asks of the session around it.
+  class Delegate {
+   public:
+    // POSTs `body` to endpoints.refresh through the pipeline.
+    virtual void sendRefresh(std::string body, CallDone done) = 0;
+    virtual void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) = 0;
+    // The tokens were rotated: tell the other tabs, then fire auth:refresh.
+    virtual void announceRefresh(const std::string& access, const std::string& refresh) = 0;
+    virtual void refreshed() = 0;
+    // Ends the session here, without a backend notice.
+    virtual void endLocally(EndReason reason) = 0;
+
+   protected:
+    ~Delegate() = default;
   };
 
   RefreshCoordinator(const Config& config, Scheduler& scheduler, TabLock* lock, Credentials& credentials,
-                     const Log& log, const uint64_t& generation, Hooks hooks);
+                     const Log& log, const uint64_t& generation, Delegate& delegate);
 
   // `call` got a 401 sent with `seenAccess`: it waits for a refresh.
   void wait(uint64_t call, HttpResponse original, const std::string& seenAccess);
@@ -84,7 +92,7 @@ class RefreshCoordinator {
   Credentials& credentials_;
   const Log& log_;
   const uint64_t& generation_;
-  Hooks hooks_;
+  Delegate& delegate_;
 
   bool inFlight_ = false;
   bool disposed_ = false;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <utility>
 
 #include "interfaces.h"
 
@@ -19,18 +18,8 @@ class ScopedTimer {
   ~ScopedTimer() { cancel(); }
 
   // Runs `task` once after `delayMs`, replacing whatever was armed.
-  template <typename F>
-  void arm(double delayMs, F task) {
-    cancel();
-    id_ = scheduler_->setTimer(delayMs, [this, task = std::move(task)]() mutable {
-      id_ = 0;
-      task();
-    });
-  }
-  void cancel() {
-    if (id_ != 0) scheduler_->clearTimer(id_);
-    id_ = 0;
-  }
+  void arm(double delayMs, Scheduler::Task task);
+  void cancel();
   bool armed() const { return id_ != 0; }
 
  private:

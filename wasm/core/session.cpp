@@ -28,29 +28,10 @@ Session::Session(Config config, const Platform& platform)
       platform_(platform),
       log_(platform.log, config_.logLevel),
       credentials_(platform.store, config_.storage, [this](const std::string& line) { log_(LogLevel::Warn, line); }),
-      csrf_(config_, *platform.transport, *platform.scheduler, log_, generation_,
-            [this](uint64_t call, std::optional<ErrorCode> error) { pipeline_.resume(call, error); }),
-      refresh_(config_, *platform.scheduler, platform.lock, credentials_, log_, generation_,
-               {[this](std::string body, CallDone done) {
-                  pipeline_.postAuth(config_.refreshPath, std::move(body), std::move(done));
-                },
-                [this](std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) {
-                  pipeline_.answer(std::move(waiters), verdict);
-                },
-                [this](const std::string& access, const std::string& refresh) {
-                  tabs_.post("refresh", tabs_.tokenFields(access, refresh));
-                },
-                [this]() { emit("auth:refresh", ""); },
-                [this](EndReason reason) { endSession(reason, false, nullptr); }}),
+      csrf_(config_, *platform.transport, *platform.scheduler, log_, generation_, *this),
+      refresh_(config_, *platform.scheduler, platform.lock, credentials_, log_, generation_, *this),
       pipeline_(config_, *platform.transport, *platform.scheduler, generation_, credentials_, csrf_, refresh_),
-      tabs_(config_, platform.channel, *platform.scheduler, log_, credentials_, refresh_,
-            {[this](const std::string& handedOver) { onRemoteLogout(handedOver); },
-             [this]() {
-               ++loginSeq_;  // a login of this tab still in flight is superseded
-               if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);
-               beginGeneration();
-             },
-             [this](const std::string& user) { emit("auth:login", "\"user\":" + user); }}),
+      tabs_(config_, platform.channel, *platform.scheduler, log_, credentials_, refresh_, *this),
       notices_(config_, *platform.transport, *platform.scheduler, log_) {
   tabs_.open();
   refresh_.schedule();
@@ -114,6 +95,34 @@ void Session::dispose() {
   notices_.dispose();
 }
 
+// ---------------------------------------------------------------- what the units ask
+
+void Session::resume(uint64_t call, std::optional<ErrorCode> error) { pipeline_.resume(call, error); }
+
+void Session::sendRefresh(std::string body, CallDone done) {
+  pipeline_.postAuth(config_.refreshPath, std::move(body), std::move(done));
+}
+
+void Session::answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) {
+  pipeline_.answer(std::move(waiters), verdict);
+}
+
+void Session::announceRefresh(const std::string& access, const std::string& refresh) {
+  tabs_.post("refresh", tabs_.tokenFields(access, refresh));
+}
+
+void Session::refreshed() { emit("auth:refresh", ""); }
+
+void Session::endLocally(EndReason reason) { endSession(reason, false, nullptr); }
+
+void Session::remoteLogin() {
+  ++loginSeq_;  // a login of this tab still in flight is superseded
+  if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);
+  beginGeneration();
+}
+
+void Session::joined(const std::string& user) { emit("auth:login", "\"user\":" + user); }
+
 // ---------------------------------------------------------------- login
 
 void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
@@ -127,7 +136,7 @@ void Session::login(const std::string& email, const std::string& password, Login
   csrf_.drop();  // a login starts a new session: its CSRF token is fetched fresh
   loginCall_ = pipeline_.postAuth(
       config_.loginPath, "{\"email\":" + jsonString(email) + ",\"password\":" + jsonString(password) + "}",
-      [this, seq, done = std::move(done)](CallResult result) { onLoginDone(seq, result, done); });
+      [this, seq, done = std::move(done)](const CallResult& result) { onLoginDone(seq, result, done); });
 }
 
 void Session::onLoginDone(uint64_t seq, const CallResult& result, const LoginCallback& done) {
@@ -192,7 +201,7 @@ void Session::logout(LogoutCallback done) {
   endSession(EndReason::User, true, std::move(done));
 }
 
-void Session::onRemoteLogout(const std::string& handedOver) {
+void Session::remoteLogout(const std::string& handedOver) {
   if (credentials_.active) endSession(EndReason::Remote, false, nullptr);
   credentials_.ownRefresh.clear();
   if (!handedOver.empty() && !disposed_) {

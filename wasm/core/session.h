@@ -55,7 +55,7 @@ struct LoginOutcome {
 using RequestCallback = Callback<void(const RequestOutcome&)>;
 using LoginCallback = Callback<void(const LoginOutcome&)>;
 
-class Session {
+class Session final : private CsrfCache::Delegate, private RefreshCoordinator::Delegate, private TabSync::Delegate {
  public:
   Session(Config config, const Platform& platform);
   ~Session();
@@ -82,9 +82,21 @@ class Session {
   bool refreshInFlight() const { return refresh_.inFlight(); }
 
  private:
+  // CsrfCache::Delegate
+  void resume(uint64_t call, std::optional<ErrorCode> error) override;
+  // RefreshCoordinator::Delegate
+  void sendRefresh(std::string body, CallDone done) override;
+  void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) override;
+  void announceRefresh(const std::string& access, const std::string& refresh) override;
+  void refreshed() override;
+  void endLocally(EndReason reason) override;
+  // TabSync::Delegate
+  void remoteLogout(const std::string& handedOver) override;
+  void remoteLogin() override;
+  void joined(const std::string& user) override;
+
   void onLoginDone(uint64_t seq, const CallResult& result, const LoginCallback& done);
   void endSession(EndReason reason, bool notifyBackend, LogoutCallback done);
-  void onRemoteLogout(const std::string& handedOver);
   // Every call still held belongs to the generation that ends here.
   void beginGeneration();
   void emit(const char* name, const std::string& extraJsonFields);

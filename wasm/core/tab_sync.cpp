@@ -10,14 +10,13 @@
 namespace cleanslate {
 
 TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log,
-                 Credentials& credentials, RefreshCoordinator& refresh, Hooks hooks)
+                 Credentials& credentials, RefreshCoordinator& refresh, Delegate& delegate)
     : config_(config),
       channel_(channel),
-      scheduler_(scheduler),
       log_(log),
       credentials_(credentials),
       refresh_(refresh),
-      hooks_(std::move(hooks)),
+      delegate_(delegate),
       joinPoll_(scheduler) {}
 
 void TabSync::open() {
@@ -87,11 +86,11 @@ void TabSync::receive(const std::string& messageJson) {
     const std::string handedOver =
         message.string("revoke", &revoke) && !own.empty() && fingerprint(own) == revoke ? own : std::string();
     cancelJoin();  // a login of another tab this tab has not joined yet is off
-    hooks_.remoteLogout(handedOver);
+    delegate_.remoteLogout(handedOver);
   } else if (type == "login") {
     std::string user;
     if (!message.object("user", &user)) return;
-    hooks_.remoteLogin();
+    delegate_.remoteLogin();
     credentials_.active = false;
     credentials_.ownRefresh.clear();  // the other tab's session replaces this tab's own
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.store(access, refresh, user);
@@ -120,7 +119,7 @@ void TabSync::join(uint64_t epoch, const std::string& user, const std::string& f
   refresh_.joined();
   log_(LogLevel::Info, "[Auth] Logged in from another tab");
   refresh_.schedule();
-  hooks_.joined(user);
+  delegate_.joined(user);
 }
 
 }  // namespace cleanslate

@@ -20,16 +20,23 @@ namespace cleanslate {
 
 class TabSync {
  public:
-  struct Hooks {
+  // What the front does about the other tabs' news.
+  class Delegate {
+   public:
     // Another tab logged out. `handedOver`: this tab's own refresh token
     // when that tab asked this one to revoke it, else empty.
-    Callback<void(const std::string& handedOver)> remoteLogout;
-    Callback<void()> remoteLogin;                   // another tab logged in: this tab's session ends
-    Callback<void(const std::string& user)> joined;  // and is joined: auth:login
+    virtual void remoteLogout(const std::string& handedOver) = 0;
+    // Another tab logged in: this tab's session and any login in flight end.
+    virtual void remoteLogin() = 0;
+    // That login was joined: auth:login.
+    virtual void joined(const std::string& user) = 0;
+
+   protected:
+    ~Delegate() = default;
   };
 
   TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log, Credentials& credentials,
-          RefreshCoordinator& refresh, Hooks hooks);
+          RefreshCoordinator& refresh, Delegate& delegate);
 
   void open();
   void close();
@@ -49,11 +56,10 @@ class TabSync {
 
   const Config& config_;
   TabChannel* channel_;  // optional: no cross-tab messages without it
-  Scheduler& scheduler_;
   const Log& log_;
   Credentials& credentials_;
   RefreshCoordinator& refresh_;
-  Hooks hooks_;
+  Delegate& delegate_;
 
   bool closed_ = false;
   uint64_t joinEpoch_ = 0;  // moves on with every login/logout, cancelling a join still waiting for storage
