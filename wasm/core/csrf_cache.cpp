@@ -8,14 +8,15 @@
 namespace cleanslate {
 
 CsrfCache::CsrfCache(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log,
-                     const uint64_t& generation, Delegate& delegate)
+                     const uint64_t& generation, const Liveness& alive, Delegate& delegate)
     : config_(config),
       transport_(transport),
       scheduler_(scheduler),
       log_(log),
       generation_(generation),
       delegate_(delegate),
-      deadline_(scheduler) {}
+      deadline_(scheduler),
+      alive_(alive) {}
 
 void CsrfCache::wait(uint64_t call) {
   waiters_.push_back(call);
@@ -49,7 +50,6 @@ void CsrfCache::drop() {
 void CsrfCache::dispose() {
   stopFetch();
   waiters_.clear();
-  alive_.reset();
 }
 
 void CsrfCache::stopFetch() {

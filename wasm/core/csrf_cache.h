@@ -30,7 +30,7 @@ class CsrfCache {
   };
 
   CsrfCache(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log,
-            const uint64_t& generation, Delegate& delegate);
+            const uint64_t& generation, const Liveness& alive, Delegate& delegate);
 
   // Whether a token is held for the current generation.
   bool current() const { return !token_.empty() && tokenGeneration_ == generation_; }
@@ -67,7 +67,7 @@ class CsrfCache {
   uint64_t handle_ = 0;
   ScopedTimer deadline_;
   std::vector<uint64_t> waiters_;  // non-empty exactly while a fetch is under way
-  Liveness alive_;
+  const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
 
 }  // namespace cleanslate

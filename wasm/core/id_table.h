@@ -37,6 +37,8 @@ class IdTable {
   void* takeLast();
   // Every id, ascending.
   std::vector<uint64_t> ids() const;
+  // The lowest id, or 0 when empty.
+  uint64_t firstId() const { return size_ == 0 ? 0 : entries_[0].id; }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
@@ -76,6 +78,7 @@ class IdMap {
   // True when there was an entry to destroy.
   bool erase(uint64_t id) { return take(id) != nullptr; }
   std::vector<uint64_t> ids() const { return table_.ids(); }
+  uint64_t firstId() const { return table_.firstId(); }
   std::size_t size() const { return table_.size(); }
 
  private:

@@ -17,8 +17,9 @@ const char* failure(TransportError error) {
 
 }  // namespace
 
-LogoutNotices::LogoutNotices(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log)
-    : config_(config), transport_(transport), scheduler_(scheduler), log_(log) {}
+LogoutNotices::LogoutNotices(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log,
+                             const Liveness& alive)
+    : config_(config), transport_(transport), scheduler_(scheduler), log_(log), alive_(alive) {}
 
 void LogoutNotices::send(const std::string& refreshToken, LogoutCallback done) {
   const uint64_t id = nextId_++;
@@ -81,8 +82,8 @@ void LogoutNotices::finish(uint64_t id, bool ok, const std::string& reason) {
 
 void LogoutNotices::dispose() {
   disposed_ = true;
-  for (uint64_t id : notices_.ids()) finish(id, false, "");
-  alive_.reset();
+  // No notice starts once disposed: the lowest id until none is left.
+  while (const uint64_t id = notices_.firstId()) finish(id, false, "");
 }
 
 }  // namespace cleanslate

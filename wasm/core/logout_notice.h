@@ -24,7 +24,8 @@ using LogoutCallback = Callback<void(const LogoutOutcome&)>;
 
 class LogoutNotices {
  public:
-  LogoutNotices(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log);
+  LogoutNotices(const Config& config, Transport& transport, Scheduler& scheduler, const Log& log,
+                const Liveness& alive);
 
   void send(const std::string& refreshToken, LogoutCallback done);
   // Ends every notice still under way, without a log line.
@@ -52,7 +53,7 @@ class LogoutNotices {
   bool disposed_ = false;
   uint64_t nextId_ = 1;
   IdMap<Notice> notices_;
-  Liveness alive_;
+  const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
 
 }  // namespace cleanslate

@@ -35,7 +35,7 @@ std::optional<double> receivedLifetimeSec(const JsonObject& body, const std::str
 
 RefreshCoordinator::RefreshCoordinator(const Config& config, Scheduler& scheduler, TabLock* lock,
                                        Credentials& credentials, const Log& log, const uint64_t& generation,
-                                       Delegate& delegate)
+                                       const Liveness& alive, Delegate& delegate)
     : config_(config),
       scheduler_(scheduler),
       lock_(lock),
@@ -47,7 +47,8 @@ RefreshCoordinator::RefreshCoordinator(const Config& config, Scheduler& schedule
       lockHold_(scheduler),
       retry_(scheduler),
       poll_(scheduler),
-      proactive_(scheduler) {}
+      proactive_(scheduler),
+      alive_(alive) {}
 
 // ---------------------------------------------------------------- schedule
 
@@ -162,10 +163,10 @@ void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, i
 
 void RefreshCoordinator::send(const std::string& refreshToken) {
   const uint64_t generation = generation_;
-  delegate_.sendRefresh(refreshBody(refreshToken), [this, generation](CallResult result) { finish(generation, std::move(result)); });
+  delegate_.sendRefresh(refreshBody(refreshToken), [this, generation](CallResult&& result) { finish(generation, result); });
 }
 
-void RefreshCoordinator::finish(uint64_t generation, CallResult result) {
+void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   if (generation != generation_ || disposed_) return;  // the session it belonged to has ended
   const int status = result.response.status;
   const bool answered = !result.error;
@@ -282,7 +283,6 @@ void RefreshCoordinator::dispose() {
   poll_.cancel();
   releaseLock();
   waiters_.clear();
-  alive_.reset();
 }
 
 }  // namespace cleanslate

@@ -54,7 +54,7 @@ class RefreshCoordinator {
   };
 
   RefreshCoordinator(const Config& config, Scheduler& scheduler, TabLock* lock, Credentials& credentials,
-                     const Log& log, const uint64_t& generation, Delegate& delegate);
+                     const Log& log, const uint64_t& generation, const Liveness& alive, Delegate& delegate);
 
   // `call` got a 401 sent with `seenAccess`: it waits for a refresh.
   void wait(uint64_t call, HttpResponse original, const std::string& seenAccess);
@@ -82,7 +82,7 @@ class RefreshCoordinator {
   void onLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
   void decide(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
   void send(const std::string& refreshToken);
-  void finish(uint64_t generation, CallResult result);
+  void finish(uint64_t generation, const CallResult& result);
   double retryDelayMs(const HttpResponse& response);
   void releaseLock();
 
@@ -109,7 +109,7 @@ class RefreshCoordinator {
   uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;
   RefreshSchedule schedule_;
   double backoffMs_ = 0;  // the proactive retry's after a failed refresh
-  Liveness alive_;
+  const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
 
 }  // namespace cleanslate

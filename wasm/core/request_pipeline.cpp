@@ -29,15 +29,16 @@ bool isKnownMethod(const std::string& method) {
 }  // namespace
 
 RequestPipeline::RequestPipeline(const Config& config, Transport& transport, Scheduler& scheduler,
-                                 const uint64_t& generation, Credentials& credentials, CsrfCache& csrf,
-                                 RefreshCoordinator& refresh)
+                                 const uint64_t& generation, const Liveness& alive, Credentials& credentials,
+                                 CsrfCache& csrf, RefreshCoordinator& refresh)
     : config_(config),
       transport_(transport),
       scheduler_(scheduler),
       generation_(generation),
       credentials_(credentials),
       csrf_(csrf),
-      refresh_(refresh) {}
+      refresh_(refresh),
+      alive_(alive) {}
 
 void RequestPipeline::request(const std::string& methodIn, const std::string& target, RequestOptions options,
                               CallDone done) {

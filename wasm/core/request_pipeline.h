@@ -35,7 +35,7 @@ struct RequestOptions {
 class RequestPipeline {
  public:
   RequestPipeline(const Config& config, Transport& transport, Scheduler& scheduler, const uint64_t& generation,
-                  Credentials& credentials, CsrfCache& csrf, RefreshCoordinator& refresh);
+                  const Liveness& alive, Credentials& credentials, CsrfCache& csrf, RefreshCoordinator& refresh);
 
   // A caller's request: the method and headers are checked first.
   void request(const std::string& method, const std::string& target, RequestOptions options, CallDone done);
@@ -91,7 +91,7 @@ class RequestPipeline {
 
   uint64_t nextId_ = 1;
   IdMap<Call> calls_;
-  Liveness alive_;
+  const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
 
 }  // namespace cleanslate

@@ -28,11 +28,11 @@ Session::Session(Config config, const Platform& platform)
       platform_(platform),
       log_(platform.log, config_.logLevel),
       credentials_(platform.store, config_.storage, [this](const std::string& line) { log_(LogLevel::Warn, line); }),
-      csrf_(config_, *platform.transport, *platform.scheduler, log_, generation_, *this),
-      refresh_(config_, *platform.scheduler, platform.lock, credentials_, log_, generation_, *this),
-      pipeline_(config_, *platform.transport, *platform.scheduler, generation_, credentials_, csrf_, refresh_),
-      tabs_(config_, platform.channel, *platform.scheduler, log_, credentials_, refresh_, *this),
-      notices_(config_, *platform.transport, *platform.scheduler, log_) {
+      csrf_(config_, *platform.transport, *platform.scheduler, log_, generation_, alive_, *this),
+      refresh_(config_, *platform.scheduler, platform.lock, credentials_, log_, generation_, alive_, *this),
+      pipeline_(config_, *platform.transport, *platform.scheduler, generation_, alive_, credentials_, csrf_, refresh_),
+      tabs_(config_, platform.channel, *platform.scheduler, log_, credentials_, refresh_, alive_, *this),
+      notices_(config_, *platform.transport, *platform.scheduler, log_, alive_) {
   tabs_.open();
   refresh_.schedule();
 }
@@ -60,7 +60,7 @@ std::string Session::userJson() {
 void Session::request(const std::string& method, const std::string& target, RequestOptions options,
                       RequestCallback done) {
   if (disposed_) return done({code::kDisposed, {}});
-  pipeline_.request(method, target, std::move(options), [done = std::move(done)](CallResult result) {
+  pipeline_.request(method, target, std::move(options), [done = std::move(done)](CallResult&& result) {
     done({result.error ? codeName(*result.error) : "", std::move(result.response)});
   });
 }
@@ -93,6 +93,7 @@ void Session::dispose() {
   tabs_.close();
   pipeline_.settleAll(ErrorCode::Disposed);
   notices_.dispose();
+  alive_.reset();  // whatever still holds a callback of the session finds it gone
 }
 
 // ---------------------------------------------------------------- what the units ask

@@ -22,6 +22,7 @@
 #include "csrf_cache.h"
 #include "errors.h"
 #include "interfaces.h"
+#include "liveness.h"
 #include "log.h"
 #include "logout_notice.h"
 #include "refresh_coordinator.h"
@@ -104,6 +105,7 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   Config config_;
   Platform platform_;
   Log log_;
+  Liveness alive_;
   bool disposed_ = false;
   uint64_t generation_ = 1;
   uint64_t loginSeq_ = 0;   // moves on with every login and session end: a late login answer is stale

@@ -10,14 +10,15 @@
 namespace cleanslate {
 
 TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log,
-                 Credentials& credentials, RefreshCoordinator& refresh, Delegate& delegate)
+                 Credentials& credentials, RefreshCoordinator& refresh, const Liveness& alive, Delegate& delegate)
     : config_(config),
       channel_(channel),
       log_(log),
       credentials_(credentials),
       refresh_(refresh),
       delegate_(delegate),
-      joinPoll_(scheduler) {}
+      joinPoll_(scheduler),
+      alive_(alive) {}
 
 void TabSync::open() {
   if (channel_ == nullptr) return;
@@ -31,7 +32,6 @@ void TabSync::close() {
   closed_ = true;
   joinPoll_.cancel();
   if (channel_ != nullptr) channel_->close();
-  alive_.reset();
 }
 
 void TabSync::post(const char* type, const std::string& fields) {

@@ -36,7 +36,7 @@ class TabSync {
   };
 
   TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log, Credentials& credentials,
-          RefreshCoordinator& refresh, Delegate& delegate);
+          RefreshCoordinator& refresh, const Liveness& alive, Delegate& delegate);
 
   void open();
   void close();
@@ -65,7 +65,7 @@ class TabSync {
   uint64_t joinEpoch_ = 0;  // moves on with every login/logout, cancelling a join still waiting for storage
   std::string joinFp_;
   ScopedTimer joinPoll_;
-  Liveness alive_;
+  const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
 
 }  // namespace cleanslate

@@ -19,7 +19,7 @@ struct CallResult {
   std::optional<ErrorCode> error;
   HttpResponse response;
 };
-using CallDone = Callback<void(CallResult)>;
+using CallDone = Callback<void(CallResult&&)>;  // by reference: no copy or move per hop
 
 // Another tab's write to shared storage can show up here a moment after its
 // message: polled this often, this many times (a second).
