@@ -33,25 +33,6 @@ inline constexpr const char* kErrorCodeNames[] = {
 // The JS-visible name of an error code.
 constexpr const char* codeName(ErrorCode code) { return kErrorCodeNames[static_cast<int>(code)]; }
 
-// The names as constants, for code that handles them as strings (the
-// bindings, the fuzz target's list of known codes).
-namespace code {
-inline constexpr const char* kNetwork = codeName(ErrorCode::Network);
-inline constexpr const char* kTimeout = codeName(ErrorCode::Timeout);
-inline constexpr const char* kSessionChanged = codeName(ErrorCode::SessionChanged);
-inline constexpr const char* kSessionExpired = codeName(ErrorCode::SessionExpired);
-inline constexpr const char* kBadResponse = codeName(ErrorCode::BadResponse);
-inline constexpr const char* kCsrfUnavailable = codeName(ErrorCode::CsrfUnavailable);
-inline constexpr const char* kDisposed = codeName(ErrorCode::Disposed);
-inline constexpr const char* kInvalidArgument = codeName(ErrorCode::InvalidArgument);
-inline constexpr const char* kInvalidCredentials = codeName(ErrorCode::InvalidCredentials);
-inline constexpr const char* kRateLimited = codeName(ErrorCode::RateLimited);
-inline constexpr const char* kServerError = codeName(ErrorCode::ServerError);
-inline constexpr const char* kHttpError = codeName(ErrorCode::HttpError);
-inline constexpr const char* kSuperseded = codeName(ErrorCode::Superseded);
-inline constexpr const char* kResponseTooLarge = codeName(ErrorCode::ResponseTooLarge);
-}  // namespace code
-
 // Why a session ended.
 enum class EndReason : uint8_t {
   User,     // logout() was called

@@ -41,6 +41,26 @@ struct Platform {
   TabLock* lock = nullptr;        // optional: refreshes are then serialised in this tab only
 };
 
+// The error codes as strings, for code that handles them as strings (the
+// bindings, the fuzz target). The consumers' TypeScript check reads this list
+// from this header; test_errors.cpp checks it against codeName().
+namespace code {
+inline constexpr const char* kNetwork = "network";
+inline constexpr const char* kTimeout = "timeout";
+inline constexpr const char* kSessionChanged = "session_changed";
+inline constexpr const char* kSessionExpired = "session_expired";
+inline constexpr const char* kBadResponse = "bad_response";
+inline constexpr const char* kCsrfUnavailable = "csrf_unavailable";
+inline constexpr const char* kDisposed = "disposed";
+inline constexpr const char* kInvalidArgument = "invalid_argument";
+inline constexpr const char* kInvalidCredentials = "invalid_credentials";
+inline constexpr const char* kRateLimited = "rate_limited";
+inline constexpr const char* kServerError = "server_error";
+inline constexpr const char* kHttpError = "http_error";
+inline constexpr const char* kSuperseded = "superseded";
+inline constexpr const char* kResponseTooLarge = "response_too_large";
+}  // namespace code
+
 struct RequestOutcome {
   std::string code;  // empty: `response` holds an HTTP response (any status); else codeName()
   HttpResponse response;
