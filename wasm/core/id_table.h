@@ -1,8 +1,11 @@
 // Id-keyed tables for the few live entries the session and the browser
-// adapters keep (calls, logout notices, timers, fetches, channels, locks,
+// adapters keep (calls, logout notices, fetches, channels, locks,
 // sessions). Each std::map instantiation brought its own red-black tree
 // code into the wasm; here one non-template table over a sorted array does
 // the lookups for all of them, and a thin typed wrapper owns the values.
+// What it buys, measured: the same IdMap interface over a plain
+// std::map<uint64_t, std::unique_ptr<V>> per type (and std::map<uint64_t,
+// void*> for IdTable) makes the wasm about 2.6 KB gzip larger.
 //
 // Values live on the heap, so a reference to one stays valid while other
 // entries come and go (as a map node would); erasing an entry destroys it.
@@ -34,6 +37,8 @@ class IdTable {
   void* takeLast();
   // Every id, ascending.
   std::vector<uint64_t> ids() const;
+  // The lowest id, or 0 when empty.
+  uint64_t firstId() const { return size_ == 0 ? 0 : entries_[0].id; }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
@@ -73,6 +78,7 @@ class IdMap {
   // True when there was an entry to destroy.
   bool erase(uint64_t id) { return take(id) != nullptr; }
   std::vector<uint64_t> ids() const { return table_.ids(); }
+  uint64_t firstId() const { return table_.firstId(); }
   std::size_t size() const { return table_.size(); }
 
  private:

@@ -1,22 +1,33 @@
-// The session core: login, the request pipeline (headers, CSRF, refresh and
-// replay, timeouts), logout, and the session generation that makes sure
-// nothing from an ended session survives into the next one.
+// The session core's front: login, logout and the public API, over units
+// that each own one job:
+//   RequestPipeline    every request: headers, deadlines, CSRF retry, 401 → refresh
+//   CsrfCache          the CSRF token, fetched at most once at a time
+//   RefreshCoordinator one refresh at a time, across tabs; the proactive schedule
+//   TabSync            messages to and from the other tabs of the origin
+//   LogoutNotices      the bounded backend notification of a logout
+//   Credentials        the tokens as this tab holds them
+// The front owns the session generation (which makes sure nothing from an
+// ended session survives into the next one), the order of a logout, the
+// auth:* events and the log lines of CONTRACT.md §3.
 //
 // Single-threaded and callback-driven. Every result a caller receives is
 // delivered exactly once; after dispose() nothing more is delivered.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <vector>
 
 #include "config.h"
-#include "id_table.h"
+#include "credentials.h"
+#include "csrf_cache.h"
+#include "errors.h"
 #include "interfaces.h"
 #include "liveness.h"
-#include "refresh_schedule.h"
-#include "token_store.h"
+#include "log.h"
+#include "logout_notice.h"
+#include "refresh_coordinator.h"
+#include "request_pipeline.h"
+#include "tab_sync.h"
 
 namespace cleanslate {
 
@@ -30,7 +41,9 @@ struct Platform {
   TabLock* lock = nullptr;        // optional: refreshes are then serialised in this tab only
 };
 
-// Error codes a caller can see (SessionError.code in JS).
+// The error codes as strings, for code that handles them as strings (the
+// bindings, the fuzz target). The consumers' TypeScript check reads this list
+// from this header; test_errors.cpp checks it against codeName().
 namespace code {
 inline constexpr const char* kNetwork = "network";
 inline constexpr const char* kTimeout = "timeout";
@@ -48,15 +61,8 @@ inline constexpr const char* kSuperseded = "superseded";
 inline constexpr const char* kResponseTooLarge = "response_too_large";
 }  // namespace code
 
-struct RequestOptions {
-  std::string body;
-  bool hasBody = false;
-  std::string contentType;  // used when the caller's headers give none
-  Headers headers;
-};
-
 struct RequestOutcome {
-  std::string code;  // empty: `response` holds an HTTP response (any status)
+  std::string code;  // empty: `response` holds an HTTP response (any status); else codeName()
   HttpResponse response;
 };
 
@@ -67,15 +73,10 @@ struct LoginOutcome {
   std::string code;
 };
 
-struct LogoutOutcome {
-  bool backendNotified = false;
-};
-
 using RequestCallback = Callback<void(const RequestOutcome&)>;
 using LoginCallback = Callback<void(const LoginOutcome&)>;
-using LogoutCallback = Callback<void(const LogoutOutcome&)>;
 
-class Session {
+class Session final : private CsrfCache::Delegate, private RefreshCoordinator::Delegate, private TabSync::Delegate {
  public:
   Session(Config config, const Platform& platform);
   ~Session();
@@ -98,137 +99,43 @@ class Session {
 
   bool disposed() const { return disposed_; }
   uint64_t generation() const { return generation_; }
-  std::size_t pendingCount() const { return calls_.size(); }
-  bool refreshInFlight() const { return refreshInFlight_; }
+  std::size_t pendingCount() const { return pipeline_.size(); }
+  bool refreshInFlight() const { return refresh_.inFlight(); }
 
  private:
-  enum class Kind { User, Login, Refresh };
-  struct Call {
-    Kind kind = Kind::User;
-    uint64_t generation = 0;
-    std::string method;
-    std::string url;
-    bool sameOrigin = false;
-    bool unsafe = false;
-    bool authEndpoint = false;
-    RequestOptions options;
-    bool replayed = false;
-    bool csrfRetried = false;
-    uint64_t attempt = 0;
-    uint64_t transportHandle = 0;
-    bool inTransport = false;
-    uint64_t timer = 0;
-    std::string accessUsed;
-    std::string csrfUsed;
-    RequestCallback done;
-  };
-  struct RefreshWaiter {
-    uint64_t id;
-    HttpResponse original;
-  };
-  struct LogoutNotice {
-    bool finished = false;
-    uint64_t handle = 0;
-    bool inTransport = false;
-    uint64_t timer = 0;
-    LogoutCallback done;
-  };
+  // CsrfCache::Delegate
+  void resume(uint64_t call, std::optional<ErrorCode> error) override;
+  // RefreshCoordinator::Delegate
+  void sendRefresh(std::string body, CallDone done) override;
+  void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) override;
+  void announceRefresh(const std::string& access, const std::string& refresh) override;
+  void refreshed() override;
+  void endLocally(EndReason reason) override;
+  // TabSync::Delegate
+  void remoteLogout(const std::string& handedOver) override;
+  void remoteLogin() override;
+  void joined(const std::string& user) override;
 
-  uint64_t startCall(Kind kind, const std::string& method, const std::string& target,
-                     RequestOptions options, bool authEndpoint, RequestCallback done);
-  void advance(uint64_t id);
-  void transmit(uint64_t id);
-  void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
-  void settle(uint64_t id, const char* errorCode);  // no response
-  void settle(uint64_t id, const char* errorCode, HttpResponse response);
-  Headers buildHeaders(const Call& call) const;
-
-  void fetchCsrf();
-  // Forgets the token and any fetch under way; its waiters start over.
-  void dropCsrfToken();
-  void onCsrfResponse(uint64_t epoch, const HttpResponse& response);
-  void failCsrfWaiters(const char* errorCode);
-
-  void onUnauthorized(uint64_t id, HttpResponse response);
-  void startRefresh(const std::string& seenAccess);
-  void onRefreshLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
-  void onRefreshDone(uint64_t generation, const RequestOutcome& outcome);
-  // Answers the waiters of a refresh that has ended: each is replayed when
-  // `errorCode` is null, else settled with it (an empty code: with its own 401).
-  void answerRefreshWaiters(std::vector<RefreshWaiter> waiters, const char* errorCode);
-  void decideRefresh(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
-  void sendRefresh(const std::string& refreshToken);
-  double refreshRetryDelayMs(const HttpResponse& response);
-  void releaseRefreshLock();
-  void joinRemoteLogin(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft);
-  std::string heldAccess();
-  std::string heldRefresh();
-  void postToTabs(const char* type, const std::string& extraJsonFields);
-  bool sharedStorage() const;
-  std::string tokenFields(const std::string& access, const std::string& refresh) const;
-  void scheduleProactiveRefresh();
-  void cancelProactiveRefresh();
-
-  void onLoginDone(uint64_t seq, const RequestOutcome& outcome, const LoginCallback& done);
-  void endSession(const char* reason, bool notifyBackend, LogoutCallback done);
-  void notifyBackend(const std::string& refreshToken, LogoutCallback done);
-  void finishNotice(uint64_t id, bool ok, const std::string& reason);
-
+  void onLoginDone(uint64_t seq, const CallResult& result, const LoginCallback& done);
+  void endSession(EndReason reason, bool notifyBackend, LogoutCallback done);
+  // Every call still held belongs to the generation that ends here.
   void beginGeneration();
   void emit(const char* name, const std::string& extraJsonFields);
-  bool logs(LogLevel level) const;  // whether a line at this level is written
-  void log(LogLevel level, const std::string& line);
-  void log(LogLevel level, const char* line);  // the string is made only when written
-  std::string storageName() const;
-  template <typename F>
-  Callback<void()> guarded(F f);
 
   Config config_;
   Platform platform_;
-  TokenStore tokens_;
+  Log log_;
   Liveness alive_;
   bool disposed_ = false;
-
   uint64_t generation_ = 1;
-  uint64_t nextId_ = 1;
-  IdMap<Call> calls_;
-
-  // CSRF cache: one token per generation, fetched at most once at a time.
-  std::string csrfToken_;
-  uint64_t csrfGeneration_ = 0;
-  bool csrfFetching_ = false;
-  uint64_t csrfFetchGeneration_ = 0;
-  uint64_t csrfEpoch_ = 0;
-  uint64_t csrfHandle_ = 0;
-  uint64_t csrfTimer_ = 0;
-  std::vector<uint64_t> csrfWaiters_;
-
-  // Refresh: at most one in flight; the 401s that wait for it.
-  bool refreshInFlight_ = false;
-  uint64_t refreshCall_ = 0;
-  uint64_t refreshEpoch_ = 0;
-  uint64_t refreshLockTimer_ = 0;   // bounds the wait for the lock
-  uint64_t lockReleaseTimer_ = 0;   // holds the lock briefly after a rotation
-  TabLock::Release refreshLockRelease_;
-  std::string rotatedFingerprint_;
-  int refreshAttempt_ = 0;
-  uint64_t refreshRetryTimer_ = 0;
-  uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;  // announced by another tab, not yet seen in storage
-  std::vector<RefreshWaiter> refreshWaiters_;
-  uint64_t proactiveTimer_ = 0;
-  RefreshSchedule schedule_;
-  double proactiveBackoffMs_ = 0;
-
-  bool active_ = false;  // a session is held (known in memory, whatever storage says now)
-  uint64_t joinEpoch_ = 0;  // moves on with every login/logout, cancelling a join still waiting for storage
-  // The fingerprint of another tab's login this tab has not seen in storage
-  // yet (empty: none), and the refresh token this tab itself last wrote.
-  std::string joinFp_;
-  std::string ownRefresh_;
-  uint64_t loginSeq_ = 0;
-  uint64_t loginCall_ = 0;
-
-  IdMap<LogoutNotice> notices_;
+  uint64_t loginSeq_ = 0;   // moves on with every login and session end: a late login answer is stale
+  uint64_t loginCall_ = 0;  // the login in flight, if any
+  Credentials credentials_;
+  CsrfCache csrf_;
+  RefreshCoordinator refresh_;
+  RequestPipeline pipeline_;
+  TabSync tabs_;
+  LogoutNotices notices_;
 };
 
 }  // namespace cleanslate

@@ -1,0 +1,193 @@
+// The request pipeline (see request_pipeline.h).
+#include "request_pipeline.h"
+
+#include <cctype>
+#include <memory>
+#include <utility>
+
+#include "url.h"
+
+namespace cleanslate {
+namespace {
+
+bool iequals(const std::string& a, const char* b) {
+  std::size_t i = 0;
+  for (; i < a.size() && b[i] != '\0'; ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return i == a.size() && b[i] == '\0';
+}
+
+bool isUnsafe(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+bool isKnownMethod(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || isUnsafe(method);
+}
+
+}  // namespace
+
+RequestPipeline::RequestPipeline(const Config& config, Transport& transport, Scheduler& scheduler,
+                                 const uint64_t& generation, const Liveness& alive, Credentials& credentials,
+                                 CsrfCache& csrf, RefreshCoordinator& refresh)
+    : config_(config),
+      transport_(transport),
+      scheduler_(scheduler),
+      generation_(generation),
+      credentials_(credentials),
+      csrf_(csrf),
+      refresh_(refresh),
+      alive_(alive) {}
+
+void RequestPipeline::request(const std::string& methodIn, const std::string& target, RequestOptions options,
+                              CallDone done) {
+  std::string method = methodIn;
+  for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  bool valid = isKnownMethod(method) && isHeaderValue(options.contentType);
+  for (const auto& header : options.headers) {
+    valid = valid && isHeaderName(header.first) && isHeaderValue(header.second);
+  }
+  if (!valid) return done({ErrorCode::InvalidArgument, {}});
+  start(method, target, std::move(options), false, std::move(done));
+}
+
+uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody, CallDone done) {
+  RequestOptions options;
+  options.body = std::move(jsonBody);
+  options.hasBody = true;
+  options.contentType = "application/json";
+  return start("POST", path, std::move(options), true, std::move(done));
+}
+
+uint64_t RequestPipeline::start(const std::string& method, const std::string& target, RequestOptions options,
+                                bool auth, CallDone done) {
+  const uint64_t id = nextId_++;
+  const ResolvedTarget resolved = resolveTarget(config_.apiBase, config_.apiOrigin, target);
+  Call& call = calls_.emplace(id, scheduler_);
+  call.generation = generation_;
+  call.method = method;
+  call.url = resolved.url;
+  call.sameOrigin = resolved.sameOrigin;
+  call.unsafe = isUnsafe(method);
+  call.auth = auth;
+  call.options = std::move(options);
+  call.done = std::move(done);
+  call.deadline.arm(config_.requestTimeoutMs, [this, id]() { settle(id, ErrorCode::Timeout); });
+  advance(id);
+  return id;
+}
+
+void RequestPipeline::resume(uint64_t id, std::optional<ErrorCode> error) {
+  if (error) {
+    settle(id, error);
+  } else {
+    advance(id);
+  }
+}
+
+void RequestPipeline::advance(uint64_t id) {
+  Call* call = calls_.find(id);
+  if (call == nullptr) return;
+  if (call->generation != generation_) return settle(id, ErrorCode::SessionChanged);
+  if (call->sameOrigin && call->unsafe && !csrf_.current()) return csrf_.wait(id);
+  transmit(id);
+}
+
+Headers RequestPipeline::buildHeaders(const Call& call) const {
+  Headers headers;
+  bool hasContentType = false;
+  for (const auto& header : call.options.headers) {
+    const std::string& name = header.first;
+    if (call.sameOrigin && (iequals(name, "Authorization") || iequals(name, config_.csrfHeader.c_str()) ||
+                            iequals(name, "Cache-Control") || iequals(name, "Pragma") || iequals(name, "Expires"))) {
+      continue;  // the session owns these on its own origin
+    }
+    hasContentType = hasContentType || iequals(name, "Content-Type");
+    headers.push_back(header);
+  }
+  if (call.options.hasBody && !hasContentType && !call.options.contentType.empty()) {
+    headers.emplace_back("Content-Type", call.options.contentType);
+  }
+  if (!call.sameOrigin) return headers;
+  addNoCacheHeaders(&headers);
+  if (!call.accessUsed.empty()) headers.emplace_back("Authorization", "Bearer " + call.accessUsed);
+  if (!call.csrfUsed.empty()) headers.emplace_back(config_.csrfHeader, call.csrfUsed);
+  return headers;
+}
+
+void RequestPipeline::transmit(uint64_t id) {
+  Call& call = *calls_.find(id);  // advance() found it
+  call.accessUsed = call.sameOrigin && !call.auth ? credentials_.heldAccess() : std::string();
+  call.csrfUsed = call.sameOrigin && call.unsafe ? csrf_.token() : std::string();
+  HttpRequest request;
+  request.method = call.method;
+  request.url = call.url;
+  request.headers = buildHeaders(call);
+  request.body = call.options.body;
+  request.hasBody = call.options.hasBody;
+  request.maxResponseBytes = call.auth ? config_.maxAuthResponseBytes : config_.maxResponseBytes;
+  const uint64_t attempt = ++call.attempt;
+  call.inTransport = true;
+  Liveness::Watch alive = alive_.watch();
+  const uint64_t handle = transport_.send(request, [this, alive, id, attempt](HttpResponse response) {
+    if (alive) onResponse(id, attempt, std::move(response));
+  });
+  Call* sent = calls_.find(id);  // the transport may have answered synchronously
+  if (sent != nullptr && sent->attempt == attempt && sent->inTransport) sent->transportHandle = handle;
+}
+
+void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
+  Call* found = calls_.find(id);
+  if (found == nullptr || found->attempt != attempt) return;
+  Call& call = *found;
+  call.inTransport = false;
+  if (call.generation != generation_) return settle(id, ErrorCode::SessionChanged);
+  if (response.error != TransportError::None) return settle(id, transportCode(response.error, call.auth));
+  if (response.status == 403 && call.sameOrigin && call.unsafe && !call.csrfRetried) {
+    std::string code;
+    if (parsedString(response.body, "code", &code) && code == "csrf_invalid") {
+      call.csrfRetried = true;
+      csrf_.rejected(call.csrfUsed);
+      return advance(id);
+    }
+  }
+  if (response.status == 401 && !call.auth && !call.accessUsed.empty() && !call.replayed) {
+    return onUnauthorized(id, std::move(response));
+  }
+  settle(id, std::nullopt, std::move(response));
+}
+
+void RequestPipeline::onUnauthorized(uint64_t id, HttpResponse response) {
+  Call& call = *calls_.find(id);
+  call.replayed = true;
+  const std::string current = credentials_.heldAccess();
+  if (!current.empty() && current != call.accessUsed) return advance(id);  // another refresh replaced the token
+  if (credentials_.heldRefresh().empty()) return settle(id, std::nullopt, std::move(response));
+  const std::string seen = call.accessUsed;  // the call may be gone when wait() returns
+  refresh_.wait(id, std::move(response), seen);
+}
+
+void RequestPipeline::answer(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) {
+  for (auto& waiter : waiters) {
+    if (verdict.replay) {
+      advance(waiter.call);
+    } else {
+      settle(waiter.call, verdict.error, verdict.error ? HttpResponse() : std::move(waiter.original));
+    }
+  }
+}
+
+void RequestPipeline::settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response) {
+  const std::unique_ptr<Call> call = calls_.take(id);
+  if (call == nullptr) return;
+  call->deadline.cancel();
+  if (call->inTransport) transport_.abort(call->transportHandle);
+  call->done({error, std::move(response)});
+}
+
+void RequestPipeline::settleAll(ErrorCode error) {
+  for (uint64_t id : calls_.ids()) settle(id, error);
+}
+
+}  // namespace cleanslate

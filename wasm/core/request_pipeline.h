@@ -1,0 +1,97 @@
+// Every HTTP request of the session goes through here: the caller's, the
+// login and the refresh. It resolves the target, adds the headers of
+// CONTRACT.md §3 (no-cache, Authorization, CSRF), bounds each call with a
+// deadline, and on the way back retries once after a 403 csrf_invalid and
+// hands a 401 to the refresh coordinator. A call started under one
+// generation never settles with an answer that arrived after it ended.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "credentials.h"
+#include "csrf_cache.h"
+#include "errors.h"
+#include "id_table.h"
+#include "interfaces.h"
+#include "liveness.h"
+#include "refresh_coordinator.h"
+#include "scoped_timer.h"
+#include "wire.h"
+
+namespace cleanslate {
+
+struct RequestOptions {
+  std::string body;
+  bool hasBody = false;
+  std::string contentType;  // used when the caller's headers give none
+  Headers headers;
+};
+
+class RequestPipeline {
+ public:
+  RequestPipeline(const Config& config, Transport& transport, Scheduler& scheduler, const uint64_t& generation,
+                  const Liveness& alive, Credentials& credentials, CsrfCache& csrf, RefreshCoordinator& refresh);
+
+  // A caller's request: the method and headers are checked first.
+  void request(const std::string& method, const std::string& target, RequestOptions options, CallDone done);
+  // A JSON POST to an auth endpoint (login, refresh): never carries the
+  // Authorization header, never refreshed. Returns the call's id.
+  uint64_t postAuth(const std::string& path, std::string jsonBody, CallDone done);
+
+  // A request the CSRF cache held: goes on, or settles with `error`.
+  void resume(uint64_t id, std::optional<ErrorCode> error);
+  void answer(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict);
+  // Delivers the call's result (an empty `error`: `response`) and forgets it.
+  void settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response = {});
+  // Settles every call held with `error`.
+  void settleAll(ErrorCode error);
+  std::size_t size() const { return calls_.size(); }
+
+ private:
+  struct Call {
+    explicit Call(Scheduler& scheduler) : deadline(scheduler) {}
+    uint64_t generation = 0;
+    std::string method;
+    std::string url;
+    bool sameOrigin = false;
+    bool unsafe = false;
+    bool auth = false;  // login or refresh
+    bool replayed = false;
+    bool csrfRetried = false;
+    bool inTransport = false;
+    uint64_t attempt = 0;
+    uint64_t transportHandle = 0;
+    RequestOptions options;
+    std::string accessUsed;
+    std::string csrfUsed;
+    ScopedTimer deadline;
+    CallDone done;
+  };
+
+  uint64_t start(const std::string& method, const std::string& target, RequestOptions options, bool auth,
+                 CallDone done);
+  void advance(uint64_t id);
+  void transmit(uint64_t id);
+  void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
+  void onUnauthorized(uint64_t id, HttpResponse response);
+  Headers buildHeaders(const Call& call) const;
+
+  const Config& config_;
+  Transport& transport_;
+  Scheduler& scheduler_;
+  const uint64_t& generation_;
+  Credentials& credentials_;
+  CsrfCache& csrf_;
+  RefreshCoordinator& refresh_;
+
+  uint64_t nextId_ = 1;
+  IdMap<Call> calls_;
+  const Liveness& alive_;  // the session's: callbacks that outlive it check it
+};
+
+}  // namespace cleanslate

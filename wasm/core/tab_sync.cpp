@@ -1,0 +1,125 @@
+// Cross-tab messages (see tab_sync.h).
+#include "tab_sync.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "json.h"
+#include "wire.h"
+
+namespace cleanslate {
+
+TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log,
+                 Credentials& credentials, RefreshCoordinator& refresh, const Liveness& alive, Delegate& delegate)
+    : config_(config),
+      channel_(channel),
+      log_(log),
+      credentials_(credentials),
+      refresh_(refresh),
+      delegate_(delegate),
+      joinPoll_(scheduler),
+      alive_(alive) {}
+
+void TabSync::open() {
+  if (channel_ == nullptr) return;
+  Liveness::Watch alive = alive_.watch();
+  channel_->open("cleanslate:" + config_.apiBase, [this, alive](const std::string& message) {
+    if (alive) receive(message);
+  });
+}
+
+void TabSync::close() {
+  closed_ = true;
+  joinPoll_.cancel();
+  if (channel_ != nullptr) channel_->close();
+}
+
+void TabSync::post(const char* type, const std::string& fields) {
+  if (channel_ == nullptr) return;
+  std::string message = std::string("{\"type\":\"") + type + "\"";
+  if (!fields.empty()) message += "," + fields;
+  message += "}";
+  channel_->post(message);
+}
+
+std::string TabSync::tokenFields(const std::string& access, const std::string& refresh) const {
+  // The fingerprint names the session: with shared storage the other tabs
+  // read the tokens themselves and know from it when they see the right ones,
+  // and a tab that logs out before it has seen them names the session with
+  // it. Tokens cross only a channel that does not pass through storage, and
+  // only when storage is not shared.
+  const std::string fp = fingerprint(refresh);
+  std::string fields = "\"fp\":\"" + fp + "\"";
+  // How long they have left, so the other tabs schedule their refresh from
+  // this tab's measurement rather than from `exp` and their own clock.
+  if (const auto left = refresh_.remainingMs(fp)) {
+    fields += ",\"ttl\":" + decimal(static_cast<long long>(std::max(0.0, *left)));
+  }
+  if (!credentials_.shared() && channel_ != nullptr && channel_->mayCarrySecrets()) {
+    fields += ",\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
+  }
+  return fields;
+}
+
+void TabSync::cancelJoin() {
+  ++joinEpoch_;
+  joinFp_.clear();
+}
+
+void TabSync::receive(const std::string& messageJson) {
+  if (closed_) return;
+  JsonObject message;
+  std::string type;
+  if (!message.parse(messageJson) || !message.string("type", &type)) return;
+  log_(LogLevel::Debug, "[Auth] Message from another tab: " + type.substr(0, 16));
+  std::string access;
+  std::string refresh;
+  const bool carriesTokens = message.string("access_token", &access) && message.string("refresh_token", &refresh) &&
+                             isHeaderValue(access);
+  std::string fp;
+  const bool hasFp = message.string("fp", &fp);
+  if (type == "logout") {
+    // A tab that logged out before it saw this tab's tokens names them by
+    // fingerprint; the tab that wrote them revokes them, exactly once.
+    std::string revoke;
+    const std::string& own = credentials_.ownRefresh;
+    const std::string handedOver =
+        message.string("revoke", &revoke) && !own.empty() && fingerprint(own) == revoke ? own : std::string();
+    cancelJoin();  // a login of another tab this tab has not joined yet is off
+    delegate_.remoteLogout(handedOver);
+  } else if (type == "login") {
+    std::string user;
+    if (!message.object("user", &user)) return;
+    delegate_.remoteLogin();
+    credentials_.active = false;
+    credentials_.ownRefresh.clear();  // the other tab's session replaces this tab's own
+    if (carriesTokens && !credentials_.shared()) credentials_.tokens.store(access, refresh, user);
+    joinFp_ = fp;
+    refresh_.adopted(fp, numberMember(message, "ttl"));
+    join(++joinEpoch_, user, fp, kStoragePolls);
+  } else if (type == "refresh") {
+    if (!credentials_.active) return;
+    if (carriesTokens && !credentials_.shared()) credentials_.tokens.rotate(access, refresh);
+    refresh_.rotatedElsewhere(hasFp ? &fp : nullptr, numberMember(message, "ttl"));
+  }
+}
+
+void TabSync::join(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft) {
+  if (epoch != joinEpoch_ || closed_) return;  // a newer login or a logout came meanwhile
+  const std::string refreshToken = credentials_.tokens.refresh();
+  const bool visible = credentials_.tokens.hasTokens() && (fp.empty() || fingerprint(refreshToken) == fp);
+  if (!visible) {
+    // Storage written by another tab can show up here a moment after its message.
+    if (pollsLeft <= 0) return log_(LogLevel::Debug, "[Auth] Login in another tab left no tokens to join");
+    joinPoll_.arm(kStoragePollMs, [this, epoch, user, fp, pollsLeft]() { join(epoch, user, fp, pollsLeft - 1); });
+    return;
+  }
+  credentials_.active = true;
+  joinFp_.clear();
+  refresh_.joined();
+  log_(LogLevel::Info, "[Auth] Logged in from another tab");
+  refresh_.schedule();
+  delegate_.joined(user);
+}
+
+}  // namespace cleanslate
