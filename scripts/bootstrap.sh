@@ -24,6 +24,7 @@ if [ "$purpose" = test ]; then
   have firefox-esr || [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
   have clang++ || missing+=(clang)
   have cppcheck || missing+=(cppcheck)
+  have clang-format || missing+=(clang-format)
   [ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] || missing+=(libclang-rt-dev)
   # The scale-out tests and `npm run bench:backend` run a throwaway PostgreSQL cluster.
   [ -n "$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ] || missing+=(postgresql)
@@ -38,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "cleanslate needs these system packages: ${missing[*]}" >&2
     echo "On Debian/Ubuntu: sudo apt-get install -y ${missing[*]}" >&2
-    echo "Elsewhere: install CMake, Emscripten (emcc) and nlohmann-json$([ "$purpose" = test ] && echo ', a C++17 compiler, doctest, clang with libFuzzer, cppcheck, Chromium, Firefox ESR and PostgreSQL'), then run this again." >&2
+    echo "Elsewhere: install CMake, Emscripten (emcc) and nlohmann-json$([ "$purpose" = test ] && echo ', a C++17 compiler, doctest, clang with libFuzzer, cppcheck, clang-format, Chromium, Firefox ESR and PostgreSQL'), then run this again." >&2
     exit 1
   fi
 fi

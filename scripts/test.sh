@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every suite: lint, native (ctest + doctest), Node (node --test + jsdom
+# Runs every suite: lint (cppcheck, clang-format, ESLint), native (ctest +
+# doctest), Node (node --test + jsdom
 # against the reference backend), browsers (puppeteer-core driving Chromium and
 # Firefox ESR), the packed package in bundler, Node and TypeScript consumers,
 # fuzzing, and the native suite under ASan + UBSan. Assumes scripts/build.sh
@@ -9,8 +10,8 @@ cd "$(dirname "$0")/.."
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-echo "== lint (cppcheck on the core)"
-cppcheck --std=c++17 --enable=warning,performance,portability --inline-suppr --quiet --error-exitcode=1 -I wasm wasm/core/*.cpp
+echo "== lint (cppcheck, clang-format, ESLint)"
+bash scripts/lint.sh
 
 echo "== native (ctest)"
 ctest --test-dir build/native --output-on-failure -V 2>&1 | tee -a "$log" | grep -E '^[0-9]+: \[doctest\] (test cases|assertions|Status)|tests passed|interleaving:|ERROR|FAIL' || true

@@ -76,9 +76,7 @@ Session* find(int handle) {
   return found == nullptr || found->session->disposed() ? nullptr : found->session.get();
 }
 
-void destroyLater(void* handle) {
-  sessions().erase(static_cast<uint64_t>(reinterpret_cast<intptr_t>(handle)));
-}
+void destroyLater(void* handle) { sessions().erase(static_cast<uint64_t>(reinterpret_cast<intptr_t>(handle))); }
 
 // ---------------------------------------------------------------- the bound functions
 

@@ -26,12 +26,14 @@ TEST_CASE("options are read and checked") {
   CHECK(r.config.logoutTimeoutMs == 500);
   CHECK(r.config.csrfHeader == "X-XSRF");
 
-  for (const char* bad : {"[]", "not json", R"({})", R"({"apiBase":"/relative"})", R"({"apiBase":"https://a.b?x=1"})",
-                          R"({"apiBase":"https://a.b","storage":"disk"})", R"({"apiBase":"https://a.b","logLevel":3})",
-                          R"({"apiBase":"https://a.b","logoutTimeoutMs":"5"})", R"({"apiBase":"https://a.b","logoutTimeoutMs":0})",
-                          R"({"apiBase":"https://a.b","requestTimeoutMs":1e99})", R"({"apiBase":"https://a.b","csrfHeader":"bad header"})",
-                          R"({"apiBase":"https://a.b","endpoints":{"login":"https://evil.test/login"}})",
-                          R"({"apiBase":"https://a.b","endpoints":[]})"}) {
+  for (const char* bad :
+       {"[]", "not json", R"({})", R"({"apiBase":"/relative"})", R"({"apiBase":"https://a.b?x=1"})",
+        R"({"apiBase":"https://a.b","storage":"disk"})", R"({"apiBase":"https://a.b","logLevel":3})",
+        R"({"apiBase":"https://a.b","logoutTimeoutMs":"5"})", R"({"apiBase":"https://a.b","logoutTimeoutMs":0})",
+        R"({"apiBase":"https://a.b","requestTimeoutMs":1e99})",
+        R"({"apiBase":"https://a.b","csrfHeader":"bad header"})",
+        R"({"apiBase":"https://a.b","endpoints":{"login":"https://evil.test/login"}})",
+        R"({"apiBase":"https://a.b","endpoints":[]})"}) {
     CAPTURE(bad);
     CHECK_FALSE(parseConfig(bad).error.empty());
   }

@@ -55,9 +55,7 @@ void FakeChannel::post(const std::string& messageJson) {
   posted.push_back(messageJson);
   bus_->queue.emplace_back(this, messageJson);
 }
-void FakeChannel::close() {
-  receive = nullptr;
-}
+void FakeChannel::close() { receive = nullptr; }
 
 // A lock granted in FIFO order; grants happen when the test calls pump().
 class FakeLock final : public TabLock {
@@ -108,10 +106,11 @@ struct Browser {
       ownStores.push_back(std::make_unique<FakeStore>());
       store = ownStores.back().get();
     }
-    ConfigResult parsed = parseConfig(R"({"apiBase":"https://api.test/v1","logLevel":"info","storage":")" + storage + R"("})");
+    ConfigResult parsed =
+        parseConfig(R"({"apiBase":"https://api.test/v1","logLevel":"info","storage":")" + storage + R"("})");
     REQUIRE(parsed.error.empty());
-    tab->session = std::make_unique<Session>(
-        parsed.config, Platform{&tab->transport, store, &tab->events, &scheduler, &tab->log, tab->channel.get(), &lock});
+    tab->session = std::make_unique<Session>(parsed.config, Platform{&tab->transport, store, &tab->events, &scheduler,
+                                                                     &tab->log, tab->channel.get(), &lock});
     tabs.push_back(std::move(tab));
     return *tabs.back();
   }
@@ -275,8 +274,9 @@ TEST_CASE("junk on the channel is ignored") {
   Browser browser;
   Tab& one = browser.open();
   login(one, "acc", "ref");
-  for (const char* junk : {"", "null", "[]", "{\"type\":5}", "{\"type\":\"login\"}", "{\"type\":\"login\",\"user\":7}",
-                           "{\"type\":\"unknown\"}", "{\"type\":\"refresh\",\"access_token\":\"a\\nb\",\"refresh_token\":\"r\"}"}) {
+  for (const char* junk :
+       {"", "null", "[]", "{\"type\":5}", "{\"type\":\"login\"}", "{\"type\":\"login\",\"user\":7}",
+        "{\"type\":\"unknown\"}", "{\"type\":\"refresh\",\"access_token\":\"a\\nb\",\"refresh_token\":\"r\"}"}) {
     CAPTURE(junk);
     one.channel->receive(junk);
     CHECK(one.session->isAuthenticated());
@@ -343,8 +343,8 @@ TEST_CASE("logout while still joining another tab's login: the tab that wrote th
   REQUIRE_FALSE(two.session->isAuthenticated());
   LogoutOutcome outcome{true};
   two.session->logout([&](const LogoutOutcome& o) { outcome = o; });
-  CHECK_FALSE(outcome.backendNotified);     // two could not tell the backend itself
-  CHECK(two.transport.sent.empty());        // and sent nothing
+  CHECK_FALSE(outcome.backendNotified);  // two could not tell the backend itself
+  CHECK(two.transport.sent.empty());     // and sent nothing
   const std::string& message = two.channel->posted.back();
   CHECK(message.find("\"revoke\":\"") != std::string::npos);
   CHECK(message.find("ref-1") == std::string::npos);  // a fingerprint, never the token
@@ -389,11 +389,13 @@ TEST_CASE("with the clock 20 minutes ahead, a joining tab schedules from the tim
   Tab& one = browser.open();
   Tab& two = browser.open();
   const auto nowSec = static_cast<long long>(browser.scheduler.now / 1000);
-  const std::string access = makeJwt(R"({"sub":"1","iat":)" + std::to_string(nowSec) + R"(,"exp":)" + std::to_string(nowSec + 900) + "}");
+  const std::string access =
+      makeJwt(R"({"sub":"1","iat":)" + std::to_string(nowSec) + R"(,"exp":)" + std::to_string(nowSec + 900) + "}");
   one.session->login("a@test.com", "pw", [](const LoginOutcome& o) { REQUIRE(o.success); });
   REQUIRE(one.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c"})"));
-  REQUIRE(one.transport.replyToLast("/auth/login", 200,
-                                    R"({"access_token":")" + access + R"(","refresh_token":"ref","expires_in":900,"user":{"id":1}})"));
+  REQUIRE(one.transport.replyToLast(
+      "/auth/login", 200,
+      R"({"access_token":")" + access + R"(","refresh_token":"ref","expires_in":900,"user":{"id":1}})"));
   CHECK(one.channel->posted.back().find("\"ttl\":900000") != std::string::npos);
   browser.bus.deliverAll();
   REQUIRE(two.session->isAuthenticated());

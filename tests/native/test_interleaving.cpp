@@ -36,7 +36,7 @@ struct TokenInfo {
 };
 
 struct Call {
-  int issuedSid;       // the session current when the caller issued it
+  int issuedSid;  // the session current when the caller issued it
   int settledCount = 0;
   RequestOutcome outcome;
 };
@@ -115,11 +115,13 @@ class Schedule {
         call->outcome = o;
         if (o.code.empty() && o.response.status == 200) {
           const Json body = parseJson(o.response.body);
-          const int dataSid = body.is_object() && body.contains("sid") && body["sid"].is_number_integer()
-                                  ? body["sid"].get<int>()
-                                  : -2;
-          if (dataSid != sid) fail("request issued in session " + std::to_string(sid) + " got data of " + std::to_string(dataSid));
-          if (currentSid_ != sid) fail("request issued in session " + std::to_string(sid) + " resolved with data in session " + std::to_string(currentSid_));
+          const int dataSid =
+              body.is_object() && body.contains("sid") && body["sid"].is_number_integer() ? body["sid"].get<int>() : -2;
+          if (dataSid != sid)
+            fail("request issued in session " + std::to_string(sid) + " got data of " + std::to_string(dataSid));
+          if (currentSid_ != sid)
+            fail("request issued in session " + std::to_string(sid) + " resolved with data in session " +
+                 std::to_string(currentSid_));
         }
       });
     } else if (r < 34) {
@@ -222,8 +224,8 @@ class Schedule {
       trace_.push_back("login 200 session " + std::to_string(sid));
       loginResponseSid_ = sid;
       transport_.reply(index, 200,
-                       R"({"access_token":")" + access + R"(","refresh_token":")" + refresh +
-                           R"(","user":{"id":)" + std::to_string(sid) + "}}");
+                       R"({"access_token":")" + access + R"(","refresh_token":")" + refresh + R"(","user":{"id":)" +
+                           std::to_string(sid) + "}}");
       loginResponseSid_ = -1;
     } else if (ends("/auth/refresh")) {
       const Json body = parseJson(request.body);
@@ -283,7 +285,8 @@ class Schedule {
     if (name == "auth:login") {
       const Json d = parseJson(detail);
       const int sid = d["user"]["id"].get<int>();
-      if (sid != loginResponseSid_) fail("auth:login for session " + std::to_string(sid) + " outside its own login response");
+      if (sid != loginResponseSid_)
+        fail("auth:login for session " + std::to_string(sid) + " outside its own login response");
       currentSid_ = sid;
       // CSRF tokens issued before this login started belong to ended sessions.
       csrfDeadBelow_ = std::max(csrfDeadBelow_, loginStartCsrf_[answeringLoginAttempt_] + 1);
@@ -300,7 +303,8 @@ class Schedule {
       const auto info = tokens_.find(auth.substr(7));
       if (info == tokens_.end() || info->second.sid != currentSid_) {
         fail("(1) a request carried the access token of session " +
-             std::to_string(info == tokens_.end() ? -2 : info->second.sid) + " during session " + std::to_string(currentSid_));
+             std::to_string(info == tokens_.end() ? -2 : info->second.sid) + " during session " +
+             std::to_string(currentSid_));
       }
     }
     if (!logoutNotice) {
@@ -382,8 +386,8 @@ TEST_CASE("interleaving property: nothing survives a session, over seeded random
     const std::string violation = schedule.run(80);
     steps += schedule.stepsTaken();
     if (!violation.empty()) {
-      FAIL_CHECK("seed " << seed << ": " << violation << "\nreplay with CLEANSLATE_SEED=" << seed
-                         << "\nschedule:\n" << schedule.trace());
+      FAIL_CHECK("seed " << seed << ": " << violation << "\nreplay with CLEANSLATE_SEED=" << seed << "\nschedule:\n"
+                         << schedule.trace());
       break;
     }
   }

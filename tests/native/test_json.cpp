@@ -64,9 +64,27 @@ TEST_CASE("a repeated key: the last one counts, as in nlohmann's DOM") {
 }
 
 TEST_CASE("anything but one well-formed object is refused") {
-  for (const char* text : {"", " ", "[]", "[{\"a\":1}]", "\"s\"", "1", "null", "true", "{", "{\"a\":1",
-                           "{\"a\":1}}", "{\"a\":1} x", "{\"a\":1}{}", "{a:1}", "{\"a\":01}", "{\"a\":\"\xFF\"}",
-                           "{\"a\":\"\xED\xA0\x80\"}", "{\"a\":\"\x01\"}", "{'a':1}", "{\"a\":1,}", "<html>"}) {
+  for (const char* text : {"",
+                           " ",
+                           "[]",
+                           "[{\"a\":1}]",
+                           "\"s\"",
+                           "1",
+                           "null",
+                           "true",
+                           "{",
+                           "{\"a\":1",
+                           "{\"a\":1}}",
+                           "{\"a\":1} x",
+                           "{\"a\":1}{}",
+                           "{a:1}",
+                           "{\"a\":01}",
+                           "{\"a\":\"\xFF\"}",
+                           "{\"a\":\"\xED\xA0\x80\"}",
+                           "{\"a\":\"\x01\"}",
+                           "{'a':1}",
+                           "{\"a\":1,}",
+                           "<html>"}) {
     CAPTURE(text);
     JsonObject o;
     CHECK_FALSE(o.parse(text));
@@ -133,11 +151,14 @@ TEST_CASE("jsonString writes what nlohmann's serializer writes, for every valid 
 }
 
 TEST_CASE("jsonString replaces bytes that are not UTF-8, and the result always parses") {
-  CHECK(jsonString("a\xFF" "b") == "\"a\xEF\xBF\xBD" "b\"");
-  CHECK(jsonString("\xC0\xAF") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");           // overlong
+  CHECK(jsonString("a\xFF"
+                   "b") ==
+        "\"a\xEF\xBF\xBD"
+        "b\"");
+  CHECK(jsonString("\xC0\xAF") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // overlong
   CHECK(jsonString("\xED\xA0\x80") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");  // surrogate
   CHECK(jsonString("\xF4\x90\x80\x80").find("\xEF\xBF\xBD") != std::string::npos);  // past U+10FFFF
-  CHECK(jsonString("\xE2\x82") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");  // cut short at the end
+  CHECK(jsonString("\xE2\x82") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");                  // cut short at the end
   std::mt19937 rng(7);
   for (int round = 0; round < 5000; ++round) {
     std::string bytes;
@@ -153,8 +174,9 @@ TEST_CASE("jsonString replaces bytes that are not UTF-8, and the result always p
 }
 
 TEST_CASE("accepts exactly what nlohmann's DOM parser accepts as an object (random token soup)") {
-  const char* const pieces[] = {"{", "}", "[", "]", ",", ":", "\"k\"", "\"v\\n\"", "\"\\u00e9\"", "1", "-2.5e3",
-                                "1e400", "01", "true", "false", "null", " ", "\"", "tru", "{\"a\":", "[1,", "]}"};
+  const char* const pieces[] = {"{",           "}",  "[",      "]",       ",",   ":",    "\"k\"", "\"v\\n\"",
+                                "\"\\u00e9\"", "1",  "-2.5e3", "1e400",   "01",  "true", "false", "null",
+                                " ",           "\"", "tru",    "{\"a\":", "[1,", "]}"};
   std::mt19937 rng(31);
   int accepted = 0;
   for (int round = 0; round < 20000; ++round) {

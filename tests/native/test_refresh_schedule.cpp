@@ -21,8 +21,9 @@ std::string loginBody(const std::string& access, const std::string& refresh, con
 // A token the server (true clock) issues for `ttlSec`, with or without `iat`.
 std::string serverToken(Harness& h, double ttlSec, bool withIat) {
   const auto now = static_cast<long long>(h.scheduler.now / 1000);
-  return makeJwt(R"({"sub":"a","n":)" + std::to_string(++h.tokenCounter) + (withIat ? R"(,"iat":)" + std::to_string(now) : "") +
-                 R"(,"exp":)" + std::to_string(now + static_cast<long long>(ttlSec)) + "}");
+  return makeJwt(R"({"sub":"a","n":)" + std::to_string(++h.tokenCounter) +
+                 (withIat ? R"(,"iat":)" + std::to_string(now) : "") + R"(,"exp":)" +
+                 std::to_string(now + static_cast<long long>(ttlSec)) + "}");
 }
 
 void login(Harness& h, const std::string& extra, bool withIat = true) {
@@ -64,7 +65,8 @@ TEST_CASE("schedule arithmetic: lifetime as received, leeway, halfway for short 
   CHECK_FALSE(s.remainingMs("fp5", mono));
 }
 
-TEST_CASE("a client clock 20 minutes ahead or behind: no refresh while idle, one when due, a 401 still refreshes once") {
+TEST_CASE(
+    "a client clock 20 minutes ahead or behind: no refresh while idle, one when due, a 401 still refreshes once") {
   for (const double skew : {20 * kMinute, -20 * kMinute}) {
     for (const char* extra : {R"(,"expires_in":900)", ""}) {  // the lifetime from expires_in, or from exp - iat
       CAPTURE(skew);
@@ -78,8 +80,9 @@ TEST_CASE("a client clock 20 minutes ahead or behind: no refresh while idle, one
       CHECK(h.transport.count("/auth/refresh") == 0);
       h.scheduler.advance(1);
       REQUIRE(h.transport.count("/auth/refresh") == 1);
-      REQUIRE(h.transport.replyTo("/auth/refresh", 200,
-                                  R"({"access_token":")" + serverToken(h, 900, true) + R"(","refresh_token":"r2")" + extra + "}"));
+      REQUIRE(h.transport.replyTo(
+          "/auth/refresh", 200,
+          R"({"access_token":")" + serverToken(h, 900, true) + R"(","refresh_token":"r2")" + extra + "}"));
       h.scheduler.advance(10 * kMinute);
       CHECK(h.transport.count("/auth/refresh") == 1);
 
@@ -87,8 +90,9 @@ TEST_CASE("a client clock 20 minutes ahead or behind: no refresh while idle, one
       bool answered = false;
       h.session->request("GET", "/data", {}, [&](const RequestOutcome& o) { answered = o.response.status == 200; });
       REQUIRE(h.transport.replyTo("/data", 401, "{}"));
-      REQUIRE(h.transport.replyTo("/auth/refresh", 200,
-                                  R"({"access_token":")" + serverToken(h, 900, true) + R"(","refresh_token":"r3")" + extra + "}"));
+      REQUIRE(h.transport.replyTo(
+          "/auth/refresh", 200,
+          R"({"access_token":")" + serverToken(h, 900, true) + R"(","refresh_token":"r3")" + extra + "}"));
       REQUIRE(h.transport.replyTo("/data", 200, "{}"));
       CHECK(answered);
       CHECK(h.transport.count("/auth/refresh") == 2);
@@ -122,8 +126,9 @@ TEST_CASE("tokens found in storage (a reloaded page) that look due are refreshed
   h.scheduler.advance(1000);
   h.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c"})");  // the refresh may wait for one
   REQUIRE(h.transport.count("/auth/refresh") == 1);
-  REQUIRE(h.transport.replyTo("/auth/refresh", 200,
-                              R"({"access_token":")" + serverToken(h, 900, true) + R"(","refresh_token":"r2","expires_in":900})"));
+  REQUIRE(h.transport.replyTo(
+      "/auth/refresh", 200,
+      R"({"access_token":")" + serverToken(h, 900, true) + R"(","refresh_token":"r2","expires_in":900})"));
   h.scheduler.advance(10 * kMinute);
   CHECK(h.transport.count("/auth/refresh") == 1);
 }

@@ -122,10 +122,11 @@ TEST_CASE("logout: reset CSRF, reset API state, clear tokens, fire the event, th
   h.transport.reply(static_cast<std::size_t>(i), 200, R"({"message":"Logout successful"})");
   CHECK(finished);
   CHECK(notified);
-  CHECK(h.log.texts() == std::vector<std::string>{
-                             "[Auth] Logging out", "[CSRF] Token cache reset for new session",
-                             "[API] Interceptor state reset for new session", "[Auth] API state reset complete",
-                             "[Auth] Tokens cleared from localStorage", "[Auth] Backend logout notification successful"});
+  CHECK(h.log.texts() == std::vector<std::string>{"[Auth] Logging out", "[CSRF] Token cache reset for new session",
+                                                  "[API] Interceptor state reset for new session",
+                                                  "[Auth] API state reset complete",
+                                                  "[Auth] Tokens cleared from localStorage",
+                                                  "[Auth] Backend logout notification successful"});
 }
 
 TEST_CASE("logout never waits past logoutTimeoutMs for a backend that hangs") {
@@ -188,7 +189,8 @@ TEST_CASE("caller headers cannot override the session's own on apiBase, but pass
   h.session->request("GET", "/x", options, [](const RequestOutcome&) {});
   const HttpRequest& own = h.transport.sent.back();
   int authCount = 0;
-  for (const auto& header : own.headers) authCount += header.first == "Authorization" || header.first == "authorization";
+  for (const auto& header : own.headers)
+    authCount += header.first == "Authorization" || header.first == "authorization";
   CHECK(authCount == 1);
   CHECK(Harness::header(own, "Authorization").rfind("Bearer ey", 0) == 0);
   CHECK(Harness::header(own, "X-Trace") == "1");

@@ -43,10 +43,10 @@ TEST_CASE("resolveTarget: relative paths stay below apiBase, absolute URLs are j
 
   CHECK(resolveTarget(base, origin, "https://api.example.com/other").sameOrigin);
   CHECK(resolveTarget(base, origin, "https://API.EXAMPLE.COM:443/x").sameOrigin);
-  for (const char* foreign : {"https://api.example.com.evil.test/x", "https://evil.test/https://api.example.com/",
-                              "http://api.example.com/x", "https://api.example.com:8443/x",
-                              "https://api.example.com@evil.test/x", "https://user:pw@api.example.com/x",
-                              "//evil.test/x", "https://api.example.com\\@evil.test/"}) {
+  for (const char* foreign :
+       {"https://api.example.com.evil.test/x", "https://evil.test/https://api.example.com/", "http://api.example.com/x",
+        "https://api.example.com:8443/x", "https://api.example.com@evil.test/x", "https://user:pw@api.example.com/x",
+        "//evil.test/x", "https://api.example.com\\@evil.test/"}) {
     CAPTURE(foreign);
     CHECK_FALSE(resolveTarget(base, origin, foreign).sameOrigin);
   }

@@ -8,8 +8,7 @@
 namespace cleanslate {
 namespace {
 
-bool readBound(const JsonObject& j, const char* key, uint32_t min, uint32_t max, uint32_t* out,
-               std::string* error) {
+bool readBound(const JsonObject& j, const char* key, uint32_t min, uint32_t max, uint32_t* out, std::string* error) {
   const JsonMember* it = j.present(key);
   if (it == nullptr) return true;
   if (it->kind != JsonKind::Number) {

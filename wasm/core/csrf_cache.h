@@ -67,7 +67,7 @@ class CsrfCache {
   uint64_t handle_ = 0;
   ScopedTimer deadline_;
   std::vector<uint64_t> waiters_;  // non-empty exactly while a fetch is under way
-  const Liveness& alive_;  // the session's: callbacks that outlive it check it
+  const Liveness& alive_;          // the session's: callbacks that outlive it check it
 };
 
 }  // namespace cleanslate

@@ -25,9 +25,9 @@ enum class ErrorCode : uint8_t {
 };
 
 inline constexpr const char* kErrorCodeNames[] = {
-    "network",         "timeout",          "session_changed", "session_expired", "bad_response",
-    "csrf_unavailable", "disposed",        "invalid_argument", "invalid_credentials", "rate_limited",
-    "server_error",    "http_error",       "superseded",      "response_too_large",
+    "network",          "timeout",    "session_changed",  "session_expired",     "bad_response",
+    "csrf_unavailable", "disposed",   "invalid_argument", "invalid_credentials", "rate_limited",
+    "server_error",     "http_error", "superseded",       "response_too_large",
 };
 
 // The JS-visible name of an error code.

@@ -82,8 +82,14 @@ class Reader {
       case Token::literal_true: member = {{}, JsonKind::Bool, "true", 0}; break;
       case Token::literal_false: member = {{}, JsonKind::Bool, "false", 0}; break;
       case Token::value_string: member = {{}, JsonKind::String, std::move(lexer_.get_string()), 0}; break;
-      case Token::value_unsigned: member.kind = JsonKind::Number; member.number = static_cast<double>(lexer_.get_number_unsigned()); break;
-      case Token::value_integer: member.kind = JsonKind::Number; member.number = static_cast<double>(lexer_.get_number_integer()); break;
+      case Token::value_unsigned:
+        member.kind = JsonKind::Number;
+        member.number = static_cast<double>(lexer_.get_number_unsigned());
+        break;
+      case Token::value_integer:
+        member.kind = JsonKind::Number;
+        member.number = static_cast<double>(lexer_.get_number_integer());
+        break;
       case Token::value_float:
         member.kind = JsonKind::Number;
         member.number = lexer_.get_number_float();
@@ -158,7 +164,8 @@ std::string decimal(long long value) {
   char text[21];
   char* p = text + sizeof(text);
   // Digits of the magnitude as unsigned, so that LLONG_MIN has one too.
-  unsigned long long magnitude = value < 0 ? 0ULL - static_cast<unsigned long long>(value) : static_cast<unsigned long long>(value);
+  unsigned long long magnitude =
+      value < 0 ? 0ULL - static_cast<unsigned long long>(value) : static_cast<unsigned long long>(value);
   do {
     *--p = static_cast<char>('0' + magnitude % 10);
     magnitude /= 10;

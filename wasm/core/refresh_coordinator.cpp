@@ -163,7 +163,8 @@ void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, i
 
 void RefreshCoordinator::send(const std::string& refreshToken) {
   const uint64_t generation = generation_;
-  delegate_.sendRefresh(refreshBody(refreshToken), [this, generation](CallResult&& result) { finish(generation, result); });
+  delegate_.sendRefresh(refreshBody(refreshToken),
+                        [this, generation](CallResult&& result) { finish(generation, result); });
 }
 
 void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {

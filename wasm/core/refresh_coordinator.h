@@ -108,7 +108,7 @@ class RefreshCoordinator {
   std::string rotatedFp_;  // announced by another tab, not yet seen in storage
   uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;
   RefreshSchedule schedule_;
-  double backoffMs_ = 0;  // the proactive retry's after a failed refresh
+  double backoffMs_ = 0;   // the proactive retry's after a failed refresh
   const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
 

@@ -60,8 +60,8 @@ uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody
   return start("POST", path, std::move(options), true, std::move(done));
 }
 
-uint64_t RequestPipeline::start(const std::string& method, const std::string& target, RequestOptions options,
-                                bool auth, CallDone done) {
+uint64_t RequestPipeline::start(const std::string& method, const std::string& target, RequestOptions options, bool auth,
+                                CallDone done) {
   const uint64_t id = nextId_++;
   const ResolvedTarget resolved = resolveTarget(config_.apiBase, config_.apiOrigin, target);
   Call& call = calls_.emplace(id, scheduler_);

@@ -87,8 +87,7 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   // Local state is clean and auth:logout has fired before this returns; the
   // backend notification follows, bounded by logoutTimeoutMs, then `done`.
   void logout(LogoutCallback done);
-  void request(const std::string& method, const std::string& target, RequestOptions options,
-               RequestCallback done);
+  void request(const std::string& method, const std::string& target, RequestOptions options, RequestCallback done);
   void resetCsrfToken();
   void resetApiState();
   bool isAuthenticated();

@@ -74,8 +74,8 @@ void TabSync::receive(const std::string& messageJson) {
   log_(LogLevel::Debug, "[Auth] Message from another tab: " + type.substr(0, 16));
   std::string access;
   std::string refresh;
-  const bool carriesTokens = message.string("access_token", &access) && message.string("refresh_token", &refresh) &&
-                             isHeaderValue(access);
+  const bool carriesTokens =
+      message.string("access_token", &access) && message.string("refresh_token", &refresh) && isHeaderValue(access);
   std::string fp;
   const bool hasFp = message.string("fp", &fp);
   if (type == "logout") {

@@ -6,9 +6,7 @@
 namespace cleanslate {
 namespace {
 
-bool isHostChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-';
-}
+bool isHostChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-'; }
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -16,9 +14,7 @@ std::string lower(std::string s) {
 }
 
 // A network-path reference ("//host/..."), which takes the scheme of the base.
-bool startsWithSlashes(const std::string& target) {
-  return target.size() >= 2 && target[0] == '/' && target[1] == '/';
-}
+bool startsWithSlashes(const std::string& target) { return target.size() >= 2 && target[0] == '/' && target[1] == '/'; }
 
 }  // namespace
 
@@ -95,8 +91,7 @@ bool isAbsoluteTarget(const std::string& target) {
   return false;
 }
 
-ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin,
-                             const std::string& target) {
+ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin, const std::string& target) {
   ResolvedTarget out;
   if (isAbsoluteTarget(target)) {
     out.url = startsWithSlashes(target) ? apiOrigin.scheme + ":" + target : target;

@@ -34,7 +34,6 @@ struct ResolvedTarget {
 // Resolves a request target against apiBase. A relative path is always
 // appended below apiBase (a leading '/' is added when missing, so a path
 // can never turn into an authority).
-ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin,
-                             const std::string& target);
+ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin, const std::string& target);
 
 }  // namespace cleanslate

@@ -27,7 +27,7 @@ struct FetchTransport::Context {
   uint32_t maxBytes = 0;
   Transport::Done done;
   bool finished = false;
-  HttpRequest request;  // a copy: emscripten_fetch reads it when the request starts
+  HttpRequest request;                        // a copy: emscripten_fetch reads it when the request starts
   std::unique_ptr<const char*[]> headerPtrs;  // name, value, ..., null
   emscripten_fetch_attr_t attr;
 };

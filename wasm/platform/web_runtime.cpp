@@ -40,9 +40,7 @@ bool WebStorage::set(const std::string& key, const std::string& value) {
   return cs_storage_set(static_cast<int>(kind_), key.c_str(), value.c_str()) != 0;
 }
 
-bool WebStorage::remove(const std::string& key) {
-  return cs_storage_remove(static_cast<int>(kind_), key.c_str()) != 0;
-}
+bool WebStorage::remove(const std::string& key) { return cs_storage_remove(static_cast<int>(kind_), key.c_str()) != 0; }
 
 std::string WebStorage::lastError() const { return takeString(cs_storage_error()); }
 
@@ -54,9 +52,7 @@ void WindowEvents::dispatch(const std::string& name, const std::string& detailJs
 
 // ---------------------------------------------------------------- console
 
-void ConsoleLog::write(LogLevel level, const std::string& line) {
-  cs_console(static_cast<int>(level), line.c_str());
-}
+void ConsoleLog::write(LogLevel level, const std::string& line) { cs_console(static_cast<int>(level), line.c_str()); }
 
 // ---------------------------------------------------------------- clock, timers
 
