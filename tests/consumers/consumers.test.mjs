@@ -263,15 +263,15 @@ test('TypeScript: check.ts uses every exported type and compiles with tsc --stri
   for (const name of exported) assert.match(check, new RegExp(`\\b${name}\\b`), `check.ts uses ${name}`);
   assert.ok((check.match(/@ts-expect-error/g) || []).length >= 10, 'check.ts proves the types are narrow');
 
-  // Every error code the core (session.h) and the entry (MESSAGES) can produce has a type.
+  // Every error code the core (errors.h) and the entry (MESSAGES) can produce has a type.
   const union = (type) => {
     const body = new RegExp(`export type ${type} =([^;]+);`).exec(dts);
     assert.ok(body, `${type} in the d.ts`);
     return new Set([...body[1].matchAll(/'(\w+)'/g)].map((m) => m[1]));
   };
   const typed = new Set([...union('SessionErrorCode'), ...union('LoginErrorCode')]);
-  const header = readFileSync(join(ROOT, 'wasm', 'core', 'session.h'), 'utf8');
-  const namespace = /namespace code \{([\s\S]*?)\}/.exec(header)[1];
+  const header = readFileSync(join(ROOT, 'wasm', 'core', 'errors.h'), 'utf8');
+  const namespace = /kErrorCodeNames\[\] = \{([\s\S]*?)\};/.exec(header)[1];
   const entry = readFileSync(join(ROOT, 'web', 'src', 'cleanslate.js'), 'utf8');
   const messages = /const MESSAGES = \{([\s\S]*?)\};/.exec(entry)[1];
   const produced = [...namespace.matchAll(/"(\w+)"/g), ...messages.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);

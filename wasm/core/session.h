@@ -44,21 +44,23 @@ struct Platform {
 // The error codes as strings, for code that handles them as strings (the
 // bindings, the fuzz target). The consumers' TypeScript check reads this list
 // from this header; test_errors.cpp checks it against codeName().
+// The error codes as strings, for the outcome structs below; the names live
+// once, in errors.h.
 namespace code {
-inline constexpr const char* kNetwork = "network";
-inline constexpr const char* kTimeout = "timeout";
-inline constexpr const char* kSessionChanged = "session_changed";
-inline constexpr const char* kSessionExpired = "session_expired";
-inline constexpr const char* kBadResponse = "bad_response";
-inline constexpr const char* kCsrfUnavailable = "csrf_unavailable";
-inline constexpr const char* kDisposed = "disposed";
-inline constexpr const char* kInvalidArgument = "invalid_argument";
-inline constexpr const char* kInvalidCredentials = "invalid_credentials";
-inline constexpr const char* kRateLimited = "rate_limited";
-inline constexpr const char* kServerError = "server_error";
-inline constexpr const char* kHttpError = "http_error";
-inline constexpr const char* kSuperseded = "superseded";
-inline constexpr const char* kResponseTooLarge = "response_too_large";
+inline constexpr const char* kNetwork = codeName(ErrorCode::Network);
+inline constexpr const char* kTimeout = codeName(ErrorCode::Timeout);
+inline constexpr const char* kSessionChanged = codeName(ErrorCode::SessionChanged);
+inline constexpr const char* kSessionExpired = codeName(ErrorCode::SessionExpired);
+inline constexpr const char* kBadResponse = codeName(ErrorCode::BadResponse);
+inline constexpr const char* kCsrfUnavailable = codeName(ErrorCode::CsrfUnavailable);
+inline constexpr const char* kDisposed = codeName(ErrorCode::Disposed);
+inline constexpr const char* kInvalidArgument = codeName(ErrorCode::InvalidArgument);
+inline constexpr const char* kInvalidCredentials = codeName(ErrorCode::InvalidCredentials);
+inline constexpr const char* kRateLimited = codeName(ErrorCode::RateLimited);
+inline constexpr const char* kServerError = codeName(ErrorCode::ServerError);
+inline constexpr const char* kHttpError = codeName(ErrorCode::HttpError);
+inline constexpr const char* kSuperseded = codeName(ErrorCode::Superseded);
+inline constexpr const char* kResponseTooLarge = codeName(ErrorCode::ResponseTooLarge);
 }  // namespace code
 
 struct RequestOutcome {
