@@ -148,6 +148,34 @@ TEST_CASE("logout never waits past logoutTimeoutMs for a backend that hangs") {
   if (h.transport.find("/auth/logout") >= 0) h.transport.replyTo("/auth/logout", 200, "{}");
 }
 
+TEST_CASE("absolute targets the core cannot read with certainty are refused, not sent") {
+  Harness h;
+  h.loginAs("a");
+  // A browser may read each of these as apiBase (it strips control
+  // characters, reads '\\' as '/', drops userinfo), so the caller's own
+  // headers would reach apiBase unchecked: nothing is sent.
+  const std::string targets[] = {"https://api.example.com@evil.test/x",
+                                 std::string("https://api.example.com/\0x", 26),
+                                 "https:\\\\api.example.com/x",
+                                 "https://api.example.com /x",
+                                 "//api.example.com%2f/x",
+                                 "http:api.example.com/x"};
+  for (const std::string& target : targets) {
+    CAPTURE(target);
+    const std::size_t before = h.transport.sent.size();
+    auto r = get(h, target);
+    REQUIRE(r->done);
+    CHECK(r->outcome.code == code::kInvalidArgument);
+    CHECK(h.transport.sent.size() == before);
+  }
+  // Other schemes and readable URLs of other origins still go out, without credentials.
+  const std::size_t before = h.transport.sent.size();
+  auto other = get(h, "https://other.test/x");
+  REQUIRE(h.transport.sent.size() == before + 1);
+  CHECK(h.transport.sent.back().url == "https://other.test/x");
+  CHECK(Harness::header(h.transport.sent.back(), "Authorization").empty());
+}
+
 TEST_CASE("header rules by origin and method") {
   Harness h;
   h.loginAs("a");
@@ -159,7 +187,7 @@ TEST_CASE("header rules by origin and method") {
   };
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}) {
     for (const char* target : {"/things", "https://api.example.com/elsewhere", "https://other.test/x",
-                               "https://api.example.com.evil.test/x", "https://api.example.com@evil.test/x"}) {
+                               "https://api.example.com.evil.test/x"}) {
       CAPTURE(method);
       CAPTURE(target);
       const std::size_t before = h.transport.sent.size();

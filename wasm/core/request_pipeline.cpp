@@ -44,7 +44,7 @@ void RequestPipeline::request(const std::string& methodIn, const std::string& ta
                               CallDone done) {
   std::string method = methodIn;
   for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  bool valid = isKnownMethod(method) && isHeaderValue(options.contentType);
+  bool valid = isKnownMethod(method) && isHeaderValue(options.contentType) && !isUnreadableTarget(target);
   for (const auto& header : options.headers) {
     valid = valid && isHeaderName(header.first) && isHeaderValue(header.second);
   }

@@ -106,4 +106,15 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
   return out;
 }
 
+bool isUnreadableTarget(const std::string& target) {
+  if (!isAbsoluteTarget(target)) return false;
+  for (char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '\\') return true;
+  }
+  if (startsWithSlashes(target)) return !parseOrigin("http:" + target);
+  const std::string scheme = lower(target.substr(0, target.find(':')));
+  return (scheme == "http" || scheme == "https") && !parseOrigin(target);
+}
+
 }  // namespace cleanslate
