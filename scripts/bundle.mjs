@@ -13,12 +13,15 @@ const wasmDir = join(root, 'build', 'wasm');
 const dist = join(root, 'web', 'dist');
 mkdirSync(dist, { recursive: true });
 
-// The glue is a classic MODULARIZE script ending in a CommonJS/AMD export
-// block; as an ES module it exports the factory instead.
+// The glue is a classic MODULARIZE script: `var CleanslateCore = function
+// (CleanslateCore) {...}`. The minimal runtime's (-sMINIMAL_RUNTIME, see
+// CMakeLists.txt) has no CommonJS/AMD export block after it, so the ES module
+// export is appended here; a layout that is not that one fails the build.
 let glue = readFileSync(join(wasmDir, 'cleanslate_core.js'), 'utf8');
-const umd = glue.indexOf("if (typeof exports === 'object' && typeof module === 'object')");
-if (umd < 0) throw new Error('bundle: unexpected glue layout (no export block found)');
-glue = glue.slice(0, umd) + '\nexport default CleanslateCore;\n';
+if (!/^var CleanslateCore\s*=/.test(glue) || /\btypeof exports\b|\bdefine\.amd\b/.test(glue)) {
+  throw new Error('bundle: unexpected glue layout (want the minimal runtime\'s MODULARIZE factory, no export block)');
+}
+glue += '\nexport default CleanslateCore;\n';
 const glueModule = join(wasmDir, 'cleanslate_core.mjs');
 writeFileSync(glueModule, glue);
 

@@ -62,32 +62,27 @@ function readWasmFile(url) {
   return fs.promises.readFile(url);
 }
 
-async function compileWasm() {
-  if (WASM_URL.protocol === 'file:') return WebAssembly.compile(await readWasmFile(WASM_URL));
+// The wasm bytes: fetched beside this module in a browser, read from the
+// file in Node. The minimal runtime (see CMakeLists.txt) instantiates them
+// itself from Module.wasm; it takes bytes, not a compiled module.
+async function wasmBytes() {
+  if (WASM_URL.protocol === 'file:') return readWasmFile(WASM_URL);
   const response = await fetch(WASM_URL);
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${WASM_URL}`);
-  if (WebAssembly.compileStreaming && /application\/wasm/.test(response.headers.get('content-type') || '')) {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
+  return response.arrayBuffer();
 }
 
 function loadCore() {
   if (!corePromise) {
-    corePromise = compileWasm().then(
-      (wasmModule) =>
+    corePromise = wasmBytes().then(
+      (wasm) =>
         new Promise((resolve, reject) => {
           CleanslateCore({
-            instantiateWasm(imports, receive) {
-              // A failed instantiate, and a module that instantiates but is
-              // not the core (receive() then throws), both reject the load.
-              WebAssembly.instantiate(wasmModule, imports)
-                .then((instance) => receive(instance, wasmModule))
-                .catch(reject);
-              return {};
-            },
-            print: (text) => console.log(text),
-            printErr: (text) => console.error(text),
+            wasm,
+            // Bytes that do not compile, a module that does not link, and one
+            // that instantiates but is not the core all end here
+            // (wasm/platform/instantiate_pre.js), never in a pending load.
+            csLoadFailed: reject,
             ...results,
           }).then(resolve, reject);
         }),
@@ -330,7 +325,8 @@ export async function createSession(options = {}) {
   try {
     core = await loadCore();
   } catch (error) {
-    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${error && error.message}`);
+    // The runtime's abort() throws a bare string, possibly empty.
+    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${(error && error.message) || String(error) || 'aborted'}`);
   }
   const handle = core._create(configJson);
   if (!handle) throw new SessionError('invalid_config', core._configError());
