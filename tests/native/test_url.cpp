@@ -52,3 +52,20 @@ TEST_CASE("resolveTarget: relative paths stay below apiBase, absolute URLs are j
   }
   CHECK(resolveTarget(base, origin, "//evil.test/x").url == "https://evil.test/x");
 }
+
+TEST_CASE("resolveTarget: absolute URLs a browser could read differently are not readable") {
+  const auto origin = *parseOrigin("https://api.example.com");
+  const std::string base = "https://api.example.com/api/v1";
+  for (const std::string& target :
+       {std::string("https://api.example.com/\0x", 26), std::string("https://api.example.com@evil.test/x"),
+        std::string("https:\\\\api.example.com/x"), std::string("//api.example.com%2f/x"),
+        std::string("http:api.example.com/x"), std::string("mailto:a b")}) {
+    CAPTURE(target);
+    CHECK_FALSE(resolveTarget(base, origin, target).readable);
+  }
+  for (const char* target :
+       {"/user", "https://api.example.com/x", "https://other.test/x", "mailto:a@b.test", "user/x y"}) {
+    CAPTURE(target);
+    CHECK(resolveTarget(base, origin, target).readable);
+  }
+}

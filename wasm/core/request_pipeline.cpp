@@ -44,12 +44,13 @@ void RequestPipeline::request(const std::string& methodIn, const std::string& ta
                               CallDone done) {
   std::string method = methodIn;
   for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  bool valid = isKnownMethod(method) && isHeaderValue(options.contentType) && !isUnreadableTarget(target);
+  const ResolvedTarget resolved = resolveTarget(config_.apiBase, config_.apiOrigin, target);
+  bool valid = resolved.readable && isKnownMethod(method) && isHeaderValue(options.contentType);
   for (const auto& header : options.headers) {
     valid = valid && isHeaderName(header.first) && isHeaderValue(header.second);
   }
   if (!valid) return done({ErrorCode::InvalidArgument, {}});
-  start(method, target, std::move(options), false, std::move(done));
+  start(method, resolved, std::move(options), false, std::move(done));
 }
 
 uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody, CallDone done) {
@@ -57,13 +58,13 @@ uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody
   options.body = std::move(jsonBody);
   options.hasBody = true;
   options.contentType = "application/json";
-  return start("POST", path, std::move(options), true, std::move(done));
+  return start("POST", resolveTarget(config_.apiBase, config_.apiOrigin, path), std::move(options), true,
+               std::move(done));
 }
 
-uint64_t RequestPipeline::start(const std::string& method, const std::string& target, RequestOptions options, bool auth,
-                                CallDone done) {
+uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget& resolved, RequestOptions options,
+                                bool auth, CallDone done) {
   const uint64_t id = nextId_++;
-  const ResolvedTarget resolved = resolveTarget(config_.apiBase, config_.apiOrigin, target);
   Call& call = calls_.emplace(id, scheduler_);
   call.generation = generation_;
   call.method = method;

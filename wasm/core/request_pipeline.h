@@ -21,6 +21,7 @@
 #include "liveness.h"
 #include "refresh_coordinator.h"
 #include "scoped_timer.h"
+#include "url.h"
 #include "wire.h"
 
 namespace cleanslate {
@@ -73,7 +74,7 @@ class RequestPipeline {
     CallDone done;
   };
 
-  uint64_t start(const std::string& method, const std::string& target, RequestOptions options, bool auth,
+  uint64_t start(const std::string& method, const ResolvedTarget& resolved, RequestOptions options, bool auth,
                  CallDone done);
   void advance(uint64_t id);
   void transmit(uint64_t id);

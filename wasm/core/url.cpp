@@ -16,6 +16,20 @@ std::string lower(std::string s) {
 // A network-path reference ("//host/..."), which takes the scheme of the base.
 bool startsWithSlashes(const std::string& target) { return target.size() >= 2 && target[0] == '/' && target[1] == '/'; }
 
+// A byte browsers strip or reinterpret inside a URL: controls, space, '\\'.
+bool hasAmbiguousByte(const std::string& url) {
+  for (char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '\\') return true;
+  }
+  return false;
+}
+
+bool isHttpScheme(const std::string& url) {
+  const std::string scheme = lower(url.substr(0, url.find(':')));
+  return scheme == "http" || scheme == "https";
+}
+
 }  // namespace
 
 std::optional<Origin> parseOrigin(const std::string& url) {
@@ -97,6 +111,7 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
     out.url = startsWithSlashes(target) ? apiOrigin.scheme + ":" + target : target;
     const auto origin = parseOrigin(out.url);
     out.sameOrigin = origin.has_value() && *origin == apiOrigin;
+    out.readable = origin.has_value() || !(isHttpScheme(out.url) || hasAmbiguousByte(out.url));
     return out;
   }
   std::string base = apiBase;
@@ -104,17 +119,6 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
   out.url = base + (target.empty() || target[0] != '/' ? "/" : "") + target;
   out.sameOrigin = true;
   return out;
-}
-
-bool isUnreadableTarget(const std::string& target) {
-  if (!isAbsoluteTarget(target)) return false;
-  for (char c : target) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f || c == '\\') return true;
-  }
-  if (startsWithSlashes(target)) return !parseOrigin("http:" + target);
-  const std::string scheme = lower(target.substr(0, target.find(':')));
-  return (scheme == "http" || scheme == "https") && !parseOrigin(target);
 }
 
 }  // namespace cleanslate

@@ -26,17 +26,15 @@ std::optional<Origin> parseOrigin(const std::string& url);
 // True when `target` is an absolute URL ("scheme:...") or protocol-relative ("//host").
 bool isAbsoluteTarget(const std::string& target);
 
-// True when `target` is absolute but not a URL the core can read with
-// certainty: control characters, spaces or backslashes anywhere (browsers
-// strip or reinterpret them), or an http(s) URL whose origin parseOrigin()
-// cannot read (userinfo, escapes, an empty host). A browser might still send
-// such a URL to apiBase, with whatever headers the caller gave it, so the
-// request is refused rather than judged to be another origin.
-bool isUnreadableTarget(const std::string& target);
-
 struct ResolvedTarget {
   std::string url;
   bool sameOrigin = false;  // same origin as apiBase: credentials may be attached
+  // False for an absolute URL the core cannot read with certainty: control
+  // characters, spaces or backslashes anywhere (browsers strip or reinterpret
+  // them), or an http(s) URL whose origin parseOrigin() cannot read
+  // (userinfo, escapes, an empty host). A browser might still send it to
+  // apiBase, with whatever headers the caller gave it, so it is not sent.
+  bool readable = true;
 };
 
 // Resolves a request target against apiBase. A relative path is always
