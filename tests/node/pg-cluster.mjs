@@ -39,7 +39,8 @@ export function pgUnavailableReason() {
   return null;
 }
 
-function freePort() {
+/** A loopback port that was free a moment ago (nothing listens on it now). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);

@@ -13,11 +13,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startPgCluster, pgUnavailableReason } from './pg-cluster.mjs';
+import { startPgCluster, pgUnavailableReason, freePort } from './pg-cluster.mjs';
 
 const MAIN = fileURLToPath(new URL('../../web/server/main.mjs', import.meta.url));
 // Bounds for a busy two-core machine: generous, never open-ended.
@@ -144,21 +143,10 @@ const profile = (instance, token) => call(instance, 'GET', '/user/profile', { to
 const familyOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')).fid;
 const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 test('an unreachable DATABASE_URL ends the instance within 10 s with one line naming the database, no fallback', async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'cleanslate-unreachable-'));
   try {
-    const port = await closedPort();
+    const port = await freePort();
     const child = spawn(process.execPath, [MAIN], {
       cwd,
       env: { PATH: process.env.PATH, PORT: '0', DATABASE_URL: `postgres://app:s3cret-pw@127.0.0.1:${port}/appdb` },
