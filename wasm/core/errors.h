@@ -3,6 +3,7 @@
 // strings are part of the public contract and never change.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace cleanslate {
@@ -29,6 +30,10 @@ inline constexpr const char* kErrorCodeNames[] = {
     "csrf_unavailable", "disposed",   "invalid_argument", "invalid_credentials", "rate_limited",
     "server_error",     "http_error", "superseded",       "response_too_large",
 };
+
+static_assert(sizeof(kErrorCodeNames) / sizeof(kErrorCodeNames[0]) ==
+                  static_cast<std::size_t>(ErrorCode::ResponseTooLarge) + 1,
+              "every ErrorCode has a name");
 
 // The JS-visible name of an error code.
 constexpr const char* codeName(ErrorCode code) { return kErrorCodeNames[static_cast<int>(code)]; }
