@@ -274,6 +274,26 @@ test('credentials never go to an origin that only looks like apiBase', async () 
   }
 });
 
+test('an absolute URL a browser could read as apiBase in its own way is refused, and nothing is sent', async () => {
+  const session = await suite.newSession();
+  await assertLogin(session);
+  const port = new URL(suite.server.url).port;
+  const unreadable = [
+    `http://127.0.0.1:${port}/api/v1/user/profile\u0000`,
+    `http://127.0.0.1:${port}\\api/v1/user/profile`,
+    `http://user@127.0.0.1:${port}/api/v1/user/profile`,
+    `http:127.0.0.1:${port}/api/v1/user/profile`,
+  ];
+  const before = suite.server.requests.length;
+  for (const url of unreadable) {
+    const error = await session.get(url, { headers: { Authorization: 'Bearer forged' } }).then(() => null, (e) => e);
+    assert.ok(error instanceof SessionError, url);
+    assert.equal(error.code, 'invalid_argument', url);
+  }
+  assert.equal(suite.server.requests.length, before, 'nothing reached the backend');
+  assert.equal((await session.get('/user/profile')).status, 200, 'the session goes on');
+});
+
 test('a harness that puts only window and XMLHttpRequest on globalThis still gets storage and events', async () => {
   for (const name of ['localStorage', 'sessionStorage', 'dispatchEvent', 'addEventListener', 'removeEventListener', 'CustomEvent']) {
     delete globalThis[name];
