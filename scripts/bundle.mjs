@@ -1,6 +1,7 @@
 // Turns the emscripten output (build/wasm/cleanslate_core.{js,wasm}) and the
 // JS entry (web/src/) into web/dist/: cleanslate.mjs (one ES module: glue +
-// API), cleanslate.wasm and cleanslate.d.ts.
+// API), cleanslate.wasm and cleanslate.d.ts; and the React binding,
+// react.mjs and react.d.ts, copied as written (it imports only 'react').
 import { build } from 'esbuild';
 import { minify } from 'terser';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
@@ -54,6 +55,8 @@ const minified = await minify(bundled.outputFiles[0].text, {
 writeFileSync(join(dist, 'cleanslate.mjs'), minified.code);
 copyFileSync(join(wasmDir, 'cleanslate_core.wasm'), join(dist, 'cleanslate.wasm'));
 copyFileSync(join(root, 'web', 'src', 'cleanslate.d.ts'), join(dist, 'cleanslate.d.ts'));
+copyFileSync(join(root, 'web', 'src', 'react.js'), join(dist, 'react.mjs'));
+copyFileSync(join(root, 'web', 'src', 'react.d.ts'), join(dist, 'react.d.ts'));
 
 const size = (f) => {
   const bytes = readFileSync(join(dist, f));
@@ -64,4 +67,15 @@ const size = (f) => {
 if (/\bnode:[a-z]/.test(readFileSync(join(dist, 'cleanslate.mjs'), 'utf8'))) {
   throw new Error('bundle: web/dist/cleanslate.mjs names a node: module');
 }
-console.log(`bundle: ${size('cleanslate.mjs')}, ${size('cleanslate.wasm')}`);
+// React is an optional peer dependency: the core entry must load without it,
+// and the binding may import nothing but React (it takes the session it
+// works on as a prop, so it never needs the core module).
+const importsOf = (code) => [...code.matchAll(/\b(?:import|export)\s*(?:[^'"]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]/g)]
+  .map((m) => m[1] ?? m[2]);
+const coreImports = importsOf(readFileSync(join(dist, 'cleanslate.mjs'), 'utf8'));
+if (coreImports.length) throw new Error(`bundle: web/dist/cleanslate.mjs imports ${coreImports.join(', ')}`);
+const reactImports = importsOf(readFileSync(join(dist, 'react.mjs'), 'utf8'));
+if (reactImports.some((name) => name !== 'react')) {
+  throw new Error(`bundle: web/dist/react.mjs may import only 'react', not ${reactImports.join(', ')}`);
+}
+console.log(`bundle: ${size('cleanslate.mjs')}, ${size('cleanslate.wasm')}, ${size('react.mjs')}`);
