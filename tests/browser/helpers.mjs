@@ -61,9 +61,10 @@ export async function launchBrowser(name) {
  * gets `env` ({ name, browser, server, newContext }) and `it`, node's `test` with the
  * browser's name in front of the title; when the browser or the server cannot start,
  * every test fails with the reason. Contexts made by env.newContext() are closed
- * after each test, also when it failed half-way.
+ * after each test, also when it failed half-way. `serverOptions` go to
+ * startDemoServer (e.g. `staticDirs` for a page the test built).
  */
-export function forEachBrowser(define) {
+export function forEachBrowser(define, { serverOptions = {} } = {}) {
   for (const name of BROWSERS) {
     describe(name, () => {
       const contexts = new Set();
@@ -80,7 +81,7 @@ export function forEachBrowser(define) {
       let setupError = null;
       before(async () => {
         try {
-          env.server = await startDemoServer();
+          env.server = await startDemoServer(serverOptions);
           env.browser = await launchBrowser(name);
         } catch (err) {
           setupError = err; // thrown by every test below: a failed hook alone only cancels them
