@@ -109,6 +109,35 @@ forEachBrowser((env, it) => {
     assert.equal(await textOf(page, 'profile-email'), USER_B.email);
   });
 
+  it('"Cached for this user": A\'s profile is cached, the sign-out deletes the cache, B starts with it empty', { timeout: 30_000 }, async () => {
+    const { page } = await openDemo(env);
+    // The demo's Cache Storage cache as [{ path, email }], or null when it does not exist.
+    const demoCache = () => page.evaluate(async () => {
+      if (!(await caches.has('cleanslate-demo'))) return null;
+      const cache = await caches.open('cleanslate-demo');
+      return Promise.all((await cache.keys()).map(async (request) => ({
+        path: new URL(request.url).pathname,
+        email: (await (await cache.match(request)).json()).email,
+      })));
+    });
+
+    await signInWithButton(page, USER_A);
+    await waitForText(page, 'cache-now', `${USER_A.name}'s profile`);
+    assert.equal(await textOf(page, 'cache-at-login'), 'Empty');
+    assert.deepEqual(await demoCache(), [{ path: '/api/v1/user/profile', email: USER_A.email }]);
+
+    await click(page, 'logout-button');
+    await waitForText(page, 'status', 'revoked');
+    await waitForText(page, 'cache-now', 'Empty');
+    assert.equal(await demoCache(), null, 'the reset deleted the cache');
+
+    await signInWithButton(page, USER_B);
+    await waitForText(page, 'cache-now', `${USER_B.name}'s profile`);
+    assert.equal(await textOf(page, 'cache-at-login'), 'Empty', 'B starts with an empty cache');
+    assert.deepEqual(await demoCache(), [{ path: '/api/v1/user/profile', email: USER_B.email }]);
+    assert.ok(!(await textOf(page, 'cache-panel')).includes(USER_A.name));
+  });
+
   it('a reload restores the signed-in view from storage', { timeout: 30_000 }, async () => {
     const { page } = await openDemo(env);
     await signInWithButton(page, USER_A);

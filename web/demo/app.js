@@ -37,6 +37,8 @@ const ui = {
   sessionExpiry: byId('session-expiry'),
   sessionRefresh: byId('session-refresh'),
   sessionStorage: byId('session-storage'),
+  cacheAtLogin: byId('cache-at-login'),
+  cacheNow: byId('cache-now'),
   faultForm: byId('fault-form'),
   faultSelect: byId('fault-select'),
   faultApply: byId('fault-apply'),
@@ -207,6 +209,83 @@ function renderSessionPanel() {
 }
 
 // ---------------------------------------------------------------------------
+// Cached for this user: the page keeps the profile it loads in Cache Storage,
+// under one URL whoever is signed in, as an offline-first app would. The
+// session deletes the cache on every reset (clearOnReset.caches), which is
+// all that keeps one user's entry from being the next one's.
+// ---------------------------------------------------------------------------
+
+const DEMO_CACHE = 'cleanslate-demo';
+const PROFILE_URL = `${API_BASE}/user/profile`;
+// Cache Storage exists in secure contexts only (https, localhost, 127.0.0.1).
+const cacheStorage = typeof caches === 'undefined' ? null : caches;
+
+// The cache's entries as { path, name }; [] when the cache does not exist
+// (has() first: open() would create it).
+async function readDemoCache() {
+  if (!(await cacheStorage.has(DEMO_CACHE))) return [];
+  const cache = await cacheStorage.open(DEMO_CACHE);
+  const entries = [];
+  for (const request of await cache.keys()) {
+    const response = await cache.match(request);
+    const data = response ? await response.json().catch(() => null) : null;
+    entries.push({ path: new URL(request.url).pathname.replace(/^\/api\/v1/, ''), name: data?.name ?? data?.email ?? '?' });
+  }
+  return entries;
+}
+
+function describeCache(element, entries) {
+  element.dataset.state = entries.length ? 'held' : 'empty';
+  element.textContent = entries.length
+    ? entries.map((e) => `${e.name}'s ${e.path === '/user/profile' ? 'profile' : e.path}`).join(', ')
+    : 'Empty';
+}
+
+/** Shows what the cache holds now in `element`, unless the view changed meanwhile. */
+async function showDemoCache(element, generation = viewGeneration) {
+  if (!cacheStorage) {
+    element.dataset.state = 'none';
+    element.textContent = 'Cache Storage needs https or localhost';
+    return;
+  }
+  try {
+    const entries = await readDemoCache();
+    if (generation === viewGeneration) describeCache(element, entries);
+  } catch (err) {
+    if (generation === viewGeneration) {
+      element.dataset.state = 'none';
+      element.textContent = `Cache Storage unavailable (${err?.name ?? err})`;
+    }
+  }
+}
+
+// The read of the cache as the view began; the first entry waits for it, so
+// "When you signed in" never shows the profile it is about to cache.
+let cacheAtLoginRead = Promise.resolve();
+
+async function cacheProfile(profile, generation) {
+  if (!cacheStorage) return;
+  await cacheAtLoginRead;
+  try {
+    const cache = await cacheStorage.open(DEMO_CACHE);
+    // Signed out while the cache opened: the reset has deleted it, and this
+    // entry must not start a new one for the next user.
+    if (generation !== viewGeneration) return;
+    await cache.put(PROFILE_URL, new Response(JSON.stringify(profile), { headers: { 'Content-Type': 'application/json' } }));
+  } catch {
+    // Only a display: a cache that cannot be written stays as it was.
+  }
+  await showDemoCache(ui.cacheNow, generation);
+}
+
+function clearCacheView() {
+  for (const element of [ui.cacheAtLogin, ui.cacheNow]) {
+    element.dataset.state = 'none';
+    element.textContent = '—';
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Views
 // ---------------------------------------------------------------------------
 
@@ -236,6 +315,9 @@ function showAccountView(user, { moveFocus = true } = {}) {
   setFieldError(ui.profileError, '');
   setButtonBusy(ui.logoutButton, false, 'Sign out');
   renderProfile(user);
+  clearCacheView();
+  // What the cache held when this user's view began: empty for every new user.
+  cacheAtLoginRead = showDemoCache(ui.cacheAtLogin).then(() => showDemoCache(ui.cacheNow));
   if (moveFocus) ui.accountTitle.focus();
 }
 
@@ -247,6 +329,7 @@ function showLoginView() {
   setButtonBusy(ui.logoutButton, false, 'Sign out');
   setFieldError(ui.profileError, '');
   renderProfile(null);
+  clearCacheView();
   ui.loginForm.reset();
   if (wasSignedIn) ui.email.focus();
 }
@@ -260,6 +343,7 @@ async function loadProfile() {
     if (generation !== viewGeneration) return;
     if (response.ok) {
       renderProfile(response.data);
+      cacheProfile(response.data, generation);
     } else {
       setFieldError(ui.profileError, `Could not load the profile (HTTP ${response.status}).`);
     }
@@ -348,6 +432,8 @@ async function signOut() {
   }
   renderSessionPanel();
   refreshFaultState();
+  // logout() resolves once the reset's cleaners are done: the cache is gone.
+  if (viewGeneration === generation + 1) showDemoCache(ui.cacheNow);
   // Report only if the sign-in view from this logout is still the current one: the server
   // notification can take up to logoutTimeoutMs, and the next user may be signed in by then.
   if (viewGeneration !== generation + 1) return;
@@ -439,6 +525,7 @@ try {
     storage: STORAGE_MODE,
     logLevel: 'info',
     logoutTimeoutMs: LOGOUT_TIMEOUT_MS,
+    clearOnReset: { caches: [DEMO_CACHE] },
   });
 } catch (err) {
   showFatal(`The session library could not be loaded (${err?.message ?? err}). Run "npm run build" and reload.`);
