@@ -40,16 +40,17 @@ bool parseHeaders(const std::string& json, Headers* out) {
 // One session with the browser adapters it runs on.
 class WasmSession {
  public:
-  explicit WasmSession(Config config) {
+  WasmSession(int handle, Config config) : reset_(handle) {
     if (config.storage == StorageMode::Memory) {
       store_ = std::make_unique<MemoryStore>();
     } else {
       store_ = std::make_unique<WebStorage>(config.storage == StorageMode::Session ? WebStorageKind::Session
                                                                                    : WebStorageKind::Local);
     }
-    Platform platform{&transport_, store_.get(), &events_, &scheduler_, &log_, &channel_, &lock_};
+    Platform platform{&transport_, store_.get(), &events_, &scheduler_, &log_, &channel_, &lock_, &reset_};
     session = std::make_unique<Session>(std::move(config), platform);
   }
+  void resetSettled(int token) { reset_.settle(token); }
 
  private:
   FetchTransport transport_;
@@ -59,6 +60,7 @@ class WasmSession {
   ConsoleLog log_;
   BroadcastTabChannel channel_;
   WebTabLock lock_;
+  WebReset reset_;
 
  public:
   std::unique_ptr<Session> session;  // declared last: destroyed first
@@ -85,7 +87,7 @@ int create(const std::string& configJson) {
   lastConfigError = parsed.error;
   if (!parsed.error.empty()) return 0;
   const int handle = nextHandle++;
-  sessions().emplace(static_cast<uint64_t>(handle), std::move(parsed.config));
+  sessions().emplace(static_cast<uint64_t>(handle), handle, std::move(parsed.config));
   return handle;
 }
 
@@ -140,6 +142,12 @@ std::string user(int handle) {
   return session != nullptr ? session->userJson() : "null";
 }
 
+// The JS entry's word that the app's reset hooks and cleaners asked for with
+// `token` have finished (or their bound passed).
+void resetSettled(int handle, int token) {
+  if (WasmSession* found = sessions().find(static_cast<uint64_t>(handle))) found->resetSettled(token);
+}
+
 void dispose(int handle) {
   Session* session = find(handle);
   if (session == nullptr) return;
@@ -164,4 +172,5 @@ EMSCRIPTEN_BINDINGS(cleanslate) {
   emscripten::function("isAuthenticated", &isAuthenticated);
   emscripten::function("_user", &user);
   emscripten::function("dispose", &dispose);
+  emscripten::function("_resetSettled", &resetSettled);
 }

@@ -261,6 +261,27 @@ class FakeLog final : public LogSink {
   bool keep = true;
 };
 
+// The app's reset hooks: records each reset with the reason, and calls
+// `onReset` (a test looks at the session's state at that moment). A
+// `settled` it is given is held until the test calls settle().
+class FakeReset final : public ResetSink {
+ public:
+  void reset(const char* reason, Settled settled) override {
+    reasons.emplace_back(reason);
+    if (onReset) onReset(reason);
+    if (settled) held.push_back(std::move(settled));
+  }
+  // Ends the asynchronous work of every reset so far.
+  void settle() {
+    std::vector<Settled> now = std::move(held);
+    held.clear();
+    for (Settled& s : now) s();
+  }
+  std::vector<std::string> reasons;
+  std::vector<Settled> held;
+  std::function<void(const std::string&)> onReset;
+};
+
 // One session wired to fakes, with helpers to drive the backend side.
 struct Harness {
   FakeTransport transport;
@@ -268,14 +289,21 @@ struct Harness {
   FakeEvents events;
   FakeScheduler scheduler;
   FakeLog log;
+  FakeReset reset;
   std::unique_ptr<Session> session;
   int tokenCounter = 0;
 
-  explicit Harness(const std::string& extraConfig = "") {
+  // `withReset`: the session runs the app's reset hooks (`reset`).
+  explicit Harness(const std::string& extraConfig = "", bool withReset = false) { open(extraConfig, withReset); }
+
+  // (Re)creates the session on the same store: a page load.
+  void open(const std::string& extraConfig = "", bool withReset = false) {
+    session.reset();
     ConfigResult parsed =
         parseConfig(R"({"apiBase":"https://api.example.com/api/v1","logLevel":"debug")" + extraConfig + "}");
     CLEANSLATE_FAKE_REQUIRE(parsed.error.empty(), parsed.error);
-    session = std::make_unique<Session>(parsed.config, Platform{&transport, &store, &events, &scheduler, &log});
+    session = std::make_unique<Session>(parsed.config, Platform{&transport, &store, &events, &scheduler, &log, nullptr,
+                                                                nullptr, withReset ? &reset : nullptr});
   }
 
   std::string newAccess(const std::string& user, double ttlSec = 900) {

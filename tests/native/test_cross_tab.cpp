@@ -86,6 +86,7 @@ struct Tab {
   FakeTransport transport;
   FakeEvents events;
   FakeLog log;
+  FakeReset reset;
   std::unique_ptr<FakeChannel> channel;
   std::unique_ptr<Session> session;
 };
@@ -109,8 +110,9 @@ struct Browser {
     ConfigResult parsed =
         parseConfig(R"({"apiBase":"https://api.test/v1","logLevel":"info","storage":")" + storage + R"("})");
     REQUIRE(parsed.error.empty());
-    tab->session = std::make_unique<Session>(parsed.config, Platform{&tab->transport, store, &tab->events, &scheduler,
-                                                                     &tab->log, tab->channel.get(), &lock});
+    tab->session = std::make_unique<Session>(
+        parsed.config,
+        Platform{&tab->transport, store, &tab->events, &scheduler, &tab->log, tab->channel.get(), &lock, &tab->reset});
     tabs.push_back(std::move(tab));
     return *tabs.back();
   }
@@ -125,12 +127,12 @@ struct Browser {
   }
 };
 
-void login(Tab& tab, const std::string& access, const std::string& refresh) {
+void login(Tab& tab, const std::string& access, const std::string& refresh, int userId = 1) {
   tab.session->login("a@test.com", "pw", [](const LoginOutcome& o) { REQUIRE(o.success); });
   REQUIRE(tab.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c"})"));
   REQUIRE(tab.transport.replyToLast("/auth/login", 200,
                                     R"({"access_token":")" + access + R"(","refresh_token":")" + refresh +
-                                        R"(","user":{"id":1,"email":"a@test.com"}})"));
+                                        R"(","user":{"id":)" + std::to_string(userId) + R"(,"email":"a@test.com"}})"));
 }
 
 }  // namespace
@@ -401,4 +403,42 @@ TEST_CASE("with the clock 20 minutes ahead, a joining tab schedules from the tim
   REQUIRE(two.session->isAuthenticated());
   browser.scheduler.advance(10000);
   CHECK(one.transport.count("/auth/refresh") + two.transport.count("/auth/refresh") == 0);
+}
+
+TEST_CASE(
+    "the app's reset runs in every tab: 'remote' on another tab's logout, 'switch' on its login of another user") {
+  Browser browser;
+  Tab& one = browser.open();
+  Tab& two = browser.open();
+  login(one, "acc-a", "ref-a", 1);
+  browser.bus.deliverAll();
+  REQUIRE(two.session->isAuthenticated());
+
+  one.session->logout(nullptr);
+  browser.bus.deliverAll();
+  CHECK(one.reset.reasons == std::vector<std::string>{"user"});
+  CHECK(two.reset.reasons == std::vector<std::string>{"remote"});
+
+  // After that reset, user 2 is no switch in either tab.
+  login(one, "acc-b", "ref-b", 2);
+  browser.bus.deliverAll();
+  CHECK(two.session->isAuthenticated());
+  CHECK(two.reset.reasons.size() == 1);
+
+  // User 3 logs in in tab one with no reset: a switch there, and in tab two
+  // when it joins, before its auth:login.
+  one.session->login("c@test.com", "pw", [](const LoginOutcome&) {});
+  REQUIRE(one.transport.replyToLast("/auth/csrf", 200, R"({"csrf_token":"c"})"));
+  REQUIRE(one.transport.replyToLast(
+      "/auth/login", 200, R"({"access_token":"acc-c","refresh_token":"ref-c","user":{"id":3,"email":"c@test.com"}})"));
+  CHECK(one.reset.reasons.back() == "switch");
+  one.reset.settle();
+  const std::size_t loginsBefore = two.events.fired.size();
+  browser.bus.deliverAll();
+  CHECK(two.reset.reasons.back() == "switch");
+  CHECK(two.events.fired.size() == loginsBefore);  // auth:login waits for the reset
+  two.reset.settle();
+  REQUIRE(two.events.fired.size() == loginsBefore + 1);
+  CHECK(two.events.fired.back().first == "auth:login");
+  CHECK(parseJson(two.events.fired.back().second)["user"]["id"] == 3);
 }

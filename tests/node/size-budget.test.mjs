@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-// 36,700: the build measures 36.2 KB (wasm 28.2 KB, mjs 8.0 KB) with the
-// minimal Emscripten runtime (-sMINIMAL_RUNTIME=1), down from 37.5 KB after
-// the split of the session core into units and 39.7 KB before the Core v2
-// toolchain steps; the margin leaves room for small changes. The issue's
-// target is 28 KB: lower this as the core gets leaner.
-const BUDGET_GZIP_BYTES = 36_700;
+// 39,400: the build measures 38.9 KB (wasm 29.4 KB, mjs 9.5 KB) with the
+// app's reset hooks and cleaners of CONTRACT.md §5.2 (2.4 KB of it), 36.2 KB
+// without them, with the minimal Emscripten runtime (-sMINIMAL_RUNTIME=1),
+// down from 37.5 KB after the split of the session core into units and
+// 39.7 KB before the Core v2 toolchain steps; the margin leaves room for
+// small changes. The target is 28 KB for the features before §5: lower this
+// as the core gets leaner.
+const BUDGET_GZIP_BYTES = 39_400;
 
 test(`web/dist download stays within ${BUDGET_GZIP_BYTES} bytes gzip -9`, () => {
   let total = 0;

@@ -114,4 +114,20 @@ class TabLock {
   virtual void acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) = 0;
 };
 
+// The app's own state (CONTRACT.md §5.2): the hooks an app registered and
+// the built-in cleaners it asked for, run in the logout sequence between the
+// API state reset and the clearing of the tokens, and before the login of
+// another user.
+class ResetSink {
+ public:
+  using Settled = Callback<void()>;
+  virtual ~ResetSink() = default;
+  // Calls the hooks for `reason` ("user", "expired", "remote", "switch") and
+  // starts the cleaners before it returns. `settled`, when given, runs once
+  // their asynchronous work has finished or its bound (resetTimeoutMs) has
+  // passed, never before reset() returns and at most once; a sink that is
+  // destroyed first drops it.
+  virtual void reset(const char* reason, Settled settled) = 0;
+};
+
 }  // namespace cleanslate

@@ -33,6 +33,8 @@ Session::Session(Config config, const Platform& platform)
       pipeline_(config_, *platform.transport, *platform.scheduler, generation_, alive_, credentials_, csrf_, refresh_),
       tabs_(config_, platform.channel, *platform.scheduler, log_, credentials_, refresh_, alive_, *this),
       notices_(config_, *platform.transport, *platform.scheduler, log_, alive_) {
+  lastUser_ = credentials_.tokens.lastUser();
+  if (lastUser_.empty() && credentials_.active) lastUser_ = userHash(credentials_.tokens.userJson());
   tabs_.open();
   refresh_.schedule();
 }
@@ -88,6 +90,7 @@ void Session::onTabMessage(const std::string& messageJson) {
 void Session::dispose() {
   if (disposed_) return;
   disposed_ = true;
+  dropHeld(ErrorCode::Disposed);
   refresh_.dispose();
   csrf_.dispose();
   tabs_.close();
@@ -119,10 +122,18 @@ void Session::endLocally(EndReason reason) { endSession(reason, false, nullptr);
 void Session::remoteLogin() {
   ++loginSeq_;  // a login of this tab still in flight is superseded
   if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);
+  dropHeld(ErrorCode::Superseded);
   beginGeneration();
 }
 
-void Session::joined(const std::string& user) { emit("auth:login", "\"user\":" + user); }
+void Session::joined(const std::string& user) {
+  AcceptedLogin login;
+  login.user = user;
+  login.userHash = userHash(user);
+  if (holdForSwitch(login)) return;
+  rememberUser(login.userHash);
+  emit("auth:login", "\"user\":" + user);
+}
 
 // ---------------------------------------------------------------- login
 
@@ -133,14 +144,15 @@ void Session::login(const std::string& email, const std::string& password, Login
   }
   log_(LogLevel::Info, "[Auth] Attempting login for: " + email);
   if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);  // the newest login wins
+  dropHeld(ErrorCode::Superseded);
   const uint64_t seq = ++loginSeq_;
   csrf_.drop();  // a login starts a new session: its CSRF token is fetched fresh
   loginCall_ = pipeline_.postAuth(
       config_.loginPath, "{\"email\":" + jsonString(email) + ",\"password\":" + jsonString(password) + "}",
-      [this, seq, done = std::move(done)](const CallResult& result) { onLoginDone(seq, result, done); });
+      [this, seq, done = std::move(done)](const CallResult& result) mutable { onLoginDone(seq, result, done); });
 }
 
-void Session::onLoginDone(uint64_t seq, const CallResult& result, const LoginCallback& done) {
+void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback& done) {
   if (seq == loginSeq_) loginCall_ = 0;
   const HttpResponse& response = result.response;
   const int status = response.status;
@@ -184,15 +196,75 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, const LoginCal
   tabs_.cancelJoin();  // this tab's own login wins over one it was about to join
   beginGeneration();   // whatever the previous session left in flight ends here
   if (carryCsrf) csrf_.adopt();
-  credentials_.tokens.store(access, refresh, user);
-  credentials_.ownRefresh = refresh;
-  refresh_.received(refresh, body, access);
+  refresh_.received(refresh, body, access);  // the tokens' lifetime starts now, held or not
+  AcceptedLogin login{access, refresh, user, userHash(user), std::move(done)};
+  if (!holdForSwitch(login)) completeLogin(std::move(login));
+}
+
+void Session::completeLogin(AcceptedLogin login) {
+  rememberUser(login.userHash);
+  credentials_.tokens.store(login.access, login.refresh, login.user);
+  credentials_.ownRefresh = login.refresh;
   credentials_.active = true;
-  tabs_.post("login", "\"user\":" + user + "," + tabs_.tokenFields(access, refresh));
+  tabs_.post("login", "\"user\":" + login.user + "," + tabs_.tokenFields(login.access, login.refresh));
   refresh_.resetBackoff();
   refresh_.schedule();
-  emit("auth:login", "\"user\":" + user);
-  done({true, user, "", ""});
+  emit("auth:login", "\"user\":" + login.user);
+  login.done({true, login.user, "", ""});
+}
+
+// ---------------------------------------------------------------- the app's own state (CONTRACT.md §5.2)
+
+void Session::resetApp(const char* reason, ResetSink::Settled settled) {
+  lastUser_.clear();
+  if (platform_.reset == nullptr || inReset_) return settled();
+  inReset_ = true;
+  platform_.reset->reset(reason, std::move(settled));
+  inReset_ = false;
+}
+
+bool Session::holdForSwitch(AcceptedLogin& login) {
+  if (lastUser_.empty() || login.userHash.empty() || login.userHash == lastUser_) return false;
+  log_(LogLevel::Debug, "[Auth] Another user logged in: resetting the app's state first");
+  dropHeld(ErrorCode::Superseded);
+  // While the app's state is reset, this tab's own login holds no session:
+  // nothing sent meanwhile carries the previous user's tokens.
+  if (login.done) credentials_.active = false;
+  held_ = std::move(login);
+  const uint64_t epoch = ++heldEpoch_;
+  resetApp("switch", [this, alive = alive_.watch(), epoch]() {
+    if (alive) releaseHeld(epoch);
+  });
+  return true;
+}
+
+void Session::releaseHeld(uint64_t epoch) {
+  if (epoch != heldEpoch_ || !held_ || disposed_) return;
+  AcceptedLogin login = std::move(*held_);
+  held_.reset();
+  if (login.done) return completeLogin(std::move(login));
+  rememberUser(login.userHash);
+  emit("auth:login", "\"user\":" + login.user);
+}
+
+void Session::dropHeld(ErrorCode why) {
+  if (!held_) return;
+  LoginCallback done = std::move(held_->done);
+  held_.reset();
+  ++heldEpoch_;
+  const char* message = why == ErrorCode::Superseded ? "A newer login replaced this one"
+                        : why == ErrorCode::Disposed ? "The session was disposed"
+                                                     : "The session changed while logging in";
+  done({false, "", message, codeName(why)});
+}
+
+void Session::rememberUser(const std::string& userHash) {
+  lastUser_ = userHash;
+  if (userHash.empty()) {
+    credentials_.tokens.forgetLastUser();
+  } else {
+    credentials_.tokens.setLastUser(userHash);
+  }
 }
 
 // ---------------------------------------------------------------- logout
@@ -233,14 +305,20 @@ void Session::endSession(EndReason reason, bool notifyBackend, LogoutCallback do
   refresh_.sessionEnded();
   credentials_.active = false;
   ++loginSeq_;  // a login still in flight must not resurrect a session
-  // The order of CONTRACT.md §3: CSRF, API state, tokens, event, backend.
+  dropHeld(ErrorCode::SessionChanged);
+  // The order of CONTRACT.md §3 and §5.2: CSRF, API state, the app's hooks
+  // and cleaners, tokens, event, backend.
   resetCsrfToken();
   resetApiState();
   log_(LogLevel::Info, "[Auth] API state reset complete");
+  resetApp(reasonName(reason), nullptr);
   // Shared storage was cleared by the tab that logged out; clearing it again
   // here could wipe a session that tab has started since.
   const bool remote = reason == EndReason::Remote;
-  if (!remote || !credentials_.shared()) credentials_.tokens.clear();
+  if (!remote || !credentials_.shared()) {
+    credentials_.tokens.clear();
+    credentials_.tokens.forgetLastUser();
+  }
   log_(LogLevel::Info, std::string("[Auth] Tokens cleared from ") + credentials_.storageName());
   const std::string reasonField = std::string("\"reason\":\"") + reasonName(reason) + "\"";
   if (!remote) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "config.h"
@@ -39,6 +40,7 @@ struct Platform {
   LogSink* log = nullptr;
   TabChannel* channel = nullptr;  // optional: no cross-tab messages without it
   TabLock* lock = nullptr;        // optional: refreshes are then serialised in this tab only
+  ResetSink* reset = nullptr;     // optional: no app hooks or cleaners without it
 };
 
 // The error codes as strings, for code that handles them as strings (the
@@ -117,8 +119,30 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   void remoteLogin() override;
   void joined(const std::string& user) override;
 
-  void onLoginDone(uint64_t seq, const CallResult& result, const LoginCallback& done);
+  // A login the backend accepted; held while the app's state of the
+  // previous user is reset ('switch').
+  struct AcceptedLogin {
+    std::string access;
+    std::string refresh;
+    std::string user;
+    std::string userHash;
+    LoginCallback done;  // empty: another tab's login, joined (only auth:login waits)
+  };
+
+  void onLoginDone(uint64_t seq, const CallResult& result, LoginCallback& done);
+  void completeLogin(AcceptedLogin login);
   void endSession(EndReason reason, bool notifyBackend, LogoutCallback done);
+  // The app's reset hooks and cleaners (CONTRACT.md §5.2), then this tab
+  // forgets the last user. `settled` as in ResetSink::reset.
+  void resetApp(const char* reason, ResetSink::Settled settled);
+  // Whether a login of the user hashed as `userHash` is a 'switch': another
+  // user than the last one this origin saw with no reset in between. If so,
+  // resets the app's state and holds `login` until that has settled.
+  bool holdForSwitch(AcceptedLogin& login);
+  void releaseHeld(uint64_t epoch);
+  // Answers a held login that will not complete.
+  void dropHeld(ErrorCode why);
+  void rememberUser(const std::string& userHash);
   // Every call still held belongs to the generation that ends here.
   void beginGeneration();
   void emit(const char* name, const std::string& extraJsonFields);
@@ -131,6 +155,13 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   uint64_t generation_ = 1;
   uint64_t loginSeq_ = 0;   // moves on with every login and session end: a late login answer is stale
   uint64_t loginCall_ = 0;  // the login in flight, if any
+  // The hash of the last user's id this tab saw with no reset since ("":
+  // none). Kept in memory as well as in storage: another tab's login
+  // rewrites the stored one before this tab sees it.
+  std::string lastUser_;
+  std::optional<AcceptedLogin> held_;  // a login waiting for a 'switch' reset
+  uint64_t heldEpoch_ = 0;
+  bool inReset_ = false;  // the app's hooks are running: a logout they start does not run them again
   Credentials credentials_;
   CsrfCache csrf_;
   RefreshCoordinator refresh_;

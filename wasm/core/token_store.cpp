@@ -76,19 +76,16 @@ void TokenStore::write(const char* key, const std::string& value) {
   const std::string why = active()->lastError();
   // Whatever the failed store still holds is abandoned: carry over what we
   // can read, then write to memory.
-  std::string access;
-  std::string refresh;
-  std::string user;
-  backing_->get(kAccessKey, &access);
-  backing_->get(kRefreshKey, &refresh);
-  backing_->get(kUserKey, &user);
-  backing_->remove(kAccessKey);
-  backing_->remove(kRefreshKey);
-  backing_->remove(kUserKey);
+  static constexpr const char* kKeys[] = {kAccessKey, kRefreshKey, kUserKey, kLastUserKey};
+  std::string carried[4];
+  for (int i = 0; i < 4; ++i) {
+    backing_->get(kKeys[i], &carried[i]);
+    backing_->remove(kKeys[i]);
+  }
   fallBack(why);
-  if (!access.empty()) fallback_->set(kAccessKey, access);
-  if (!refresh.empty()) fallback_->set(kRefreshKey, refresh);
-  if (!user.empty()) fallback_->set(kUserKey, user);
+  for (int i = 0; i < 4; ++i) {
+    if (!carried[i].empty()) fallback_->set(kKeys[i], carried[i]);
+  }
   fallback_->set(key, value);
 }
 

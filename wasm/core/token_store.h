@@ -1,5 +1,6 @@
 // Holds the session's tokens and user in the configured storage, under the
-// keys `access_token`, `refresh_token` and `cleanslate_user`. Reads go
+// keys `access_token`, `refresh_token` and `cleanslate_user`, and the hash of
+// the last user's id under `cleanslate_last_user` (CONTRACT.md §5.2). Reads go
 // through to storage so that another tab's rotation is seen. When storage
 // throws (quota, SecurityError), it moves to memory with one warning and
 // keeps working.
@@ -30,6 +31,7 @@ class TokenStore {
   static constexpr const char* kAccessKey = "access_token";
   static constexpr const char* kRefreshKey = "refresh_token";
   static constexpr const char* kUserKey = "cleanslate_user";
+  static constexpr const char* kLastUserKey = "cleanslate_last_user";
 
   using Warn = Callback<void(const std::string&)>;
   TokenStore(KeyValueStore* backing, Warn warn);
@@ -44,6 +46,12 @@ class TokenStore {
   void store(const std::string& access, const std::string& refresh, const std::string& userJson);
   void rotate(const std::string& access, const std::string& refresh);
   void clear();
+  // The hash of the last user this origin saw with no reset since ("" when
+  // none): it outlives the tokens, which may end without a reset (a session
+  // that expired while every tab was closed).
+  std::string lastUser() { return read(kLastUserKey); }
+  void setLastUser(const std::string& hash) { write(kLastUserKey, hash); }
+  void forgetLastUser() { erase(kLastUserKey); }
   bool inMemoryFallback() const { return fallback_ != nullptr; }
 
  private:

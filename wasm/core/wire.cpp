@@ -55,4 +55,20 @@ std::string fingerprint(const std::string& token) {
   return out;
 }
 
+// An integer id is hashed as its decimal text, so 42 and 42.0 are one user;
+// without an id, the email names the user.
+std::string userHash(const std::string& userJson) {
+  JsonObject user;
+  std::string id;
+  if (!user.parse(userJson)) return {};
+  const JsonMember* member = user.present("id");
+  if (member != nullptr && member->kind == JsonKind::Number && std::trunc(member->number) == member->number &&
+      std::fabs(member->number) < 9.0e15) {
+    id = decimal(static_cast<long long>(member->number));
+  } else if (!user.string("id", &id) && !user.string("email", &id)) {
+    return {};
+  }
+  return fingerprint("user:" + id);
+}
+
 }  // namespace cleanslate

@@ -47,4 +47,8 @@ std::optional<double> numberMember(const JsonObject& object, const char* key);
 // token another tab means without the token itself crossing the channel.
 std::string fingerprint(const std::string& token);
 
+// What the "last user" marker holds (CONTRACT.md §5.2): a fingerprint of the
+// user's id, never the id; "" when the user object names no id or email.
+std::string userHash(const std::string& userJson);
+
 }  // namespace cleanslate

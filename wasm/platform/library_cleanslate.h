@@ -32,6 +32,10 @@ double cs_fetch_body(const void* fetch, char* dst);
 void cs_fetch_abort(const void* fetch);
 void cs_fetch_trim();
 
+// The app's reset hooks and cleaners of session `handle`; a non-zero `token`
+// asks for WebReset::settle(token) once their asynchronous work has ended.
+void cs_reset(int handle, const char* reason, int token);
+
 // Results, one function per kind; `callback` names the waiting JS promise
 // and `code` is an error code, or empty on success.
 void cs_login_result(int callback, const char* code, const char* error, const char* userJson);

@@ -437,6 +437,18 @@ mergeInto(LibraryManager.library, {
     while (xhrs.length > 0 && xhrs[xhrs.length - 1] === undefined) xhrs.length--;
   },
 
+  // ------------------------------------------------------------ the app's reset hooks
+
+  // Runs the reset hooks and cleaners of session `handle` (the JS entry's
+  // Module.csReset, CONTRACT.md §5.2). A non-zero `token` asks the entry to
+  // call _resetSettled(handle, token) once their asynchronous work has ended
+  // or its bound has passed.
+  cs_reset__deps: ['$csString'],
+  cs_reset__sig: 'viii',
+  cs_reset: function (handle, reason, token) {
+    Module['csReset'](handle, csString(reason), token);
+  },
+
   // ------------------------------------------------------------ results (wasm/bindings.cpp)
 
   // Each result goes to the function of its kind that the JS entry

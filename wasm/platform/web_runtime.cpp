@@ -196,3 +196,24 @@ extern "C" EMSCRIPTEN_KEEPALIVE void cs_lock_granted(int id) {
   }
   (*granted)([id]() { cs_lock_release(id); });
 }
+
+// ---------------------------------------------------------------- the app's reset hooks
+
+namespace cleanslate {
+
+void WebReset::reset(const char* reason, Settled settled) {
+  int token = 0;
+  if (settled) {
+    token = ++token_;
+    waiting_ = std::move(settled);
+  }
+  cs_reset(handle_, reason, token);
+}
+
+void WebReset::settle(int token) {
+  if (token != token_ || !waiting_) return;
+  Settled settled = std::move(waiting_);
+  settled();
+}
+
+}  // namespace cleanslate

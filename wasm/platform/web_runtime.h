@@ -93,4 +93,20 @@ class WebTabLock final : public TabLock {
   void acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) override;
 };
 
+// The app's reset hooks and cleaners, run by the JS entry (Module.csReset);
+// it hands an asynchronous reset's end back through settle(). The core holds
+// at most one login for a reset at a time, so one waiting slot is enough: a
+// newer reset's `settled` replaces (drops) an older one.
+class WebReset final : public ResetSink {
+ public:
+  explicit WebReset(int sessionHandle) : handle_(sessionHandle) {}
+  void reset(const char* reason, Settled settled) override;
+  void settle(int token);
+
+ private:
+  int handle_;
+  int token_ = 0;  // of the reset `waiting_` belongs to
+  Settled waiting_;
+};
+
 }  // namespace cleanslate

@@ -20,7 +20,31 @@ export interface SessionOptions {
   maxResponseBytes?: number;
   csrfHeader?: string;
   endpoints?: { login?: string; refresh?: string; logout?: string; csrf?: string };
+  /** What the built-in cleaners remove in every reset of the app's state (CONTRACT.md §5.2). */
+  clearOnReset?: ClearOnReset;
+  /** Bound on the asynchronous work of reset hooks and cleaners (default 2000). */
+  resetTimeoutMs?: number;
 }
+
+/** Names to remove; a trailing `*` makes a prefix (`'*'` alone: everything of that kind). */
+export interface ClearOnReset {
+  /** localStorage and sessionStorage keys (the session's own keys are never removed). */
+  storageKeys?: string[];
+  /** Cache Storage names. */
+  caches?: string[];
+  /** IndexedDB databases, deleted. */
+  indexedDB?: string[];
+  /** Non-HttpOnly cookies of the page's origin. */
+  cookies?: string[];
+}
+
+export type ResetReason = 'user' | 'expired' | 'remote' | 'switch';
+export interface ResetInfo {
+  reason: ResetReason;
+  timestamp: number;
+}
+/** A promise it returns is awaited (within resetTimeoutMs) before logout() resolves. */
+export type ResetHook = (info: ResetInfo) => void | PromiseLike<unknown>;
 
 export interface User {
   id: string | number;
@@ -98,6 +122,8 @@ export interface Session {
   resetCsrfToken(): void;
   resetApiState(): void;
   isAuthenticated(): boolean;
+  /** Calls `hook` in every reset of the app's state; returns the function that unregisters it. */
+  onReset(hook: ResetHook): () => void;
   readonly user: User | null;
   dispose(): void;
 }

@@ -45,8 +45,12 @@ function take(id) {
   pending.delete(id);
   return fn;
 }
+// The reset of each live session by its handle, for the core's csReset.
+const sessionsByHandle = new Map();
+
 // Passed to the module factory; `code` is '' on success, else an error code.
 const results = {
+  csReset: (handle, reason, token) => sessionsByHandle.get(handle)?.(reason, token),
   csLoginResult: (id, code, error, userJson) => take(id)?.(code, error, userJson),
   csLogoutResult: (id, code, backendNotified) => take(id)?.(code, backendNotified),
   csRequestResult: (id, code, status, body, rawHeaders) => take(id)?.(code, status, body, rawHeaders),
@@ -172,6 +176,129 @@ function headersToJson(headers) {
   return JSON.stringify(plain);
 }
 
+// ---------------------------------------------------------------- the app's own state (CONTRACT.md §5.2)
+
+const CLEANER_KINDS = ['storageKeys', 'caches', 'indexedDB', 'cookies'];
+const DEFAULT_RESET_TIMEOUT_MS = 2000;
+const MAX_RESET_TIMEOUT_MS = 600000;
+const LOG_LEVELS = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
+
+// The session's own storage keys (wasm/core/token_store.h, the cross-tab
+// message and lease keys of wasm/platform/library_cleanslate.js). No cleaner
+// removes them, whatever pattern would match: in shared storage they may
+// already hold the next session.
+const OWN_KEYS = new Set(['access_token', 'refresh_token', 'cleanslate_user', 'cleanslate_last_user']);
+const isOwnKey = (key) => OWN_KEYS.has(key) || key.startsWith('cleanslate_msg:') || key.startsWith('cleanslate_lease:');
+
+// clearOnReset and resetTimeoutMs, checked; throws invalid_config.
+function resetOptions(options) {
+  const { clearOnReset = {}, resetTimeoutMs = DEFAULT_RESET_TIMEOUT_MS } = options;
+  if (clearOnReset === null || typeof clearOnReset !== 'object' || Array.isArray(clearOnReset)) {
+    throw new SessionError('invalid_config', 'clearOnReset must be an object');
+  }
+  const clear = {};
+  for (const kind of Object.keys(clearOnReset)) {
+    if (!CLEANER_KINDS.includes(kind)) {
+      throw new SessionError('invalid_config', `clearOnReset.${kind} is not a cleaner (known: ${CLEANER_KINDS.join(', ')})`);
+    }
+    const names = clearOnReset[kind];
+    if (!Array.isArray(names) || names.some((name) => typeof name !== 'string' || name === '')) {
+      throw new SessionError('invalid_config', `clearOnReset.${kind} must be an array of non-empty strings`);
+    }
+    if (names.length > 0) clear[kind] = [...names];
+  }
+  if (typeof resetTimeoutMs !== 'number' || !Number.isFinite(resetTimeoutMs) || resetTimeoutMs < 0 ||
+      resetTimeoutMs > MAX_RESET_TIMEOUT_MS) {
+    throw new SessionError('invalid_config', `resetTimeoutMs must be between 0 and ${MAX_RESET_TIMEOUT_MS}`);
+  }
+  return { clear, timeoutMs: resetTimeoutMs };
+}
+
+// A name test for a list of names where a trailing * makes a prefix.
+function nameMatcher(patterns) {
+  return (name) => patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+// Each cleaner removes what it is given, and only that. The synchronous ones
+// are done before they return; the others return a promise.
+const cleaners = {
+  storageKeys(patterns) {
+    const matches = nameMatcher(patterns);
+    for (const area of ['localStorage', 'sessionStorage']) {
+      let storage = null;
+      try {
+        storage = globalThis[area]; // a getter that throws where storage is off
+      } catch {
+        // nothing to clear there
+      }
+      if (!storage) continue;
+      const names = [];
+      for (let i = 0; i < storage.length; i++) names.push(storage.key(i));
+      for (const name of names) {
+        if (name !== null && !isOwnKey(name) && matches(name)) storage.removeItem(name);
+      }
+    }
+  },
+
+  // A cookie goes when one of the same name, path and domain is set expired.
+  // Neither is readable from document.cookie, so each path from the page's
+  // up to / and each domain from the host up are tried.
+  cookies(patterns) {
+    const doc = globalThis.document;
+    const location = globalThis.location;
+    if (!doc || typeof doc.cookie !== 'string' || !location) return;
+    const matches = nameMatcher(patterns);
+    const names = new Set(doc.cookie.split(';').map((pair) => pair.split('=')[0].trim()).filter((n) => n && matches(n)));
+    if (names.size === 0) return;
+    const paths = ['/'];
+    let path = '';
+    for (const segment of location.pathname.split('/').filter(Boolean)) {
+      path += `/${segment}`;
+      paths.push(path, `${path}/`);
+    }
+    const domains = [''];
+    const labels = location.hostname.split('.');
+    if (!/^[\d.]+$|:/.test(location.hostname)) {
+      for (let i = 0; i < labels.length - 1; i++) domains.push(`; domain=${labels.slice(i).join('.')}`);
+    }
+    for (const name of names) {
+      for (const p of paths) {
+        for (const domain of domains) doc.cookie = `${name}=; Max-Age=0; path=${p}${domain}`;
+      }
+    }
+  },
+
+  async caches(patterns) {
+    const storage = globalThis.caches;
+    if (!storage) return;
+    const matches = nameMatcher(patterns);
+    const names = (await storage.keys()).filter(matches);
+    await Promise.all(names.map((name) => storage.delete(name)));
+  },
+
+  // A database another connection holds open is deleted once that
+  // connection closes (it gets a `versionchange` event); until then this
+  // waits, within resetTimeoutMs.
+  async indexedDB(patterns) {
+    const idb = globalThis.indexedDB;
+    if (!idb) return;
+    let names = patterns.filter((p) => !p.endsWith('*'));
+    if (names.length < patterns.length) {
+      if (typeof idb.databases !== 'function') throw new Error('a name ending in * needs indexedDB.databases()');
+      const matches = nameMatcher(patterns);
+      const existing = (await idb.databases()).map((db) => db.name).filter((name) => name && matches(name));
+      names = [...new Set([...names, ...existing])];
+    }
+    await Promise.all(names.map((name) => new Promise((resolve, reject) => {
+      const request = idb.deleteDatabase(name);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    })));
+  },
+};
+
+const describeError = (error) => (error && error.message) || String(error);
+
 class Session {
   #core;
   #handle;
@@ -180,10 +307,83 @@ class Session {
   // session.user is one object until the user changes.
   #userJson = 'null';
   #user = null;
+  // The app's reset hooks (onReset), in registration order, the built-in
+  // cleaners asked for, their bound, and the reset that ran last.
+  #hooks = [];
+  #clear;
+  #resetTimeoutMs;
+  #logLevel;
+  #resetting = Promise.resolve();
 
-  constructor(core, handle) {
+  constructor(core, handle, reset, logLevel) {
     this.#core = core;
     this.#handle = handle;
+    this.#clear = reset.clear;
+    this.#resetTimeoutMs = reset.timeoutMs;
+    this.#logLevel = logLevel;
+    sessionsByHandle.set(handle, (reason, token) => this.#runReset(reason, token));
+  }
+
+  #log(level, line) {
+    if (LOG_LEVELS[level] > this.#logLevel) return;
+    if (level === 'warn') console.warn(line);
+    else console.log(line);
+  }
+
+  /**
+   * Registers `hook`, called with { reason, timestamp } in every reset of
+   * the app's state (CONTRACT.md §5.2); returns the function that
+   * unregisters it.
+   */
+  onReset(hook) {
+    if (typeof hook !== 'function') throw new SessionError('invalid_argument', 'onReset() takes a function');
+    const entry = { hook };
+    this.#hooks.push(entry);
+    return () => {
+      const at = this.#hooks.indexOf(entry);
+      if (at >= 0) this.#hooks.splice(at, 1);
+    };
+  }
+
+  // Called by the core in the logout sequence (and before a switching
+  // login): the hooks in order, then the cleaners, synchronously; what they
+  // leave pending is awaited within resetTimeoutMs. A non-zero `token`: the
+  // core holds a login until it hears back.
+  #runReset(reason, token) {
+    const info = Object.freeze({ reason, timestamp: Date.now() });
+    const pending = [];
+    const failed = (what) => (error) => this.#log('warn', `[Auth] ${what} failed (non-critical): ${describeError(error)}`);
+    const run = (what, fn) => {
+      try {
+        const result = fn();
+        if (result && typeof result.then === 'function') pending.push(Promise.resolve(result).catch(failed(what)));
+      } catch (error) {
+        failed(what)(error);
+      }
+    };
+    for (const { hook } of [...this.#hooks]) run('Reset hook', () => hook(info));
+    for (const kind of CLEANER_KINDS) {
+      if (this.#clear[kind]) run(`Reset cleaner ${kind}`, () => cleaners[kind](this.#clear[kind]));
+    }
+    const cleanerCount = Object.keys(this.#clear).length;
+    if (this.#hooks.length + cleanerCount > 0) {
+      this.#log('debug', `[Auth] App state reset (${reason}): ${this.#hooks.length} hook(s), ${cleanerCount} cleaner(s), ${pending.length} still running`);
+    }
+    let settled = Promise.resolve();
+    if (pending.length > 0) {
+      settled = new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          this.#log('warn', `[Auth] Reset hooks and cleaners still running after ${this.#resetTimeoutMs} ms; going on`);
+          resolve();
+        }, this.#resetTimeoutMs);
+        Promise.all(pending).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.#resetting = settled;
+    if (token) settled.then(() => this.#core._resetSettled(this.#handle, token));
   }
 
   get user() {
@@ -220,7 +420,9 @@ class Session {
     if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
     return new Promise((resolve) => {
       this.#core.logout(this.#handle, callback((code, backendNotified) => {
-        resolve(code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified });
+        const result = code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified };
+        // The app's reset of this logout, bounded by resetTimeoutMs, ends first.
+        this.#resetting.then(() => resolve(result));
       }));
     });
   }
@@ -304,6 +506,7 @@ class Session {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#core.dispose(this.#handle);
+    sessionsByHandle.delete(this.#handle);
   }
 }
 
@@ -312,6 +515,7 @@ export async function createSession(options = {}) {
     throw new SessionError('invalid_config', 'createSession() takes an options object');
   }
   const config = { ...options, apiBase: resolveApiBase(options.apiBase) };
+  const reset = resetOptions(options);
   if (typeof globalThis.XMLHttpRequest !== 'function') {
     throw new SessionError('unsupported_environment', 'XMLHttpRequest is not available on globalThis (in Node, install jsdom globals)');
   }
@@ -330,5 +534,5 @@ export async function createSession(options = {}) {
   }
   const handle = core._create(configJson);
   if (!handle) throw new SessionError('invalid_config', core._configError());
-  return new Session(core, handle);
+  return new Session(core, handle, reset, LOG_LEVELS[config.logLevel ?? 'warn']);
 }
