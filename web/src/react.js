@@ -31,10 +31,6 @@ function createStore(session) {
   const login = (email, password) => session.login(email, password);
   const logout = () => session.logout();
   let generation = ++lastGeneration;
-  // Set by a reset hook, cleared by the auth:* event that follows it. In
-  // between, session.user still returns the old user (the core clears the
-  // tokens after the hooks), and a render in that window must not show it.
-  let resetting = false;
   let snapshot = { user: null, isAuthenticated: false, login, logout, session };
   let unsubscribe = null;
 
@@ -42,8 +38,8 @@ function createStore(session) {
   // a new generation) only when something changed, as useSyncExternalStore
   // requires of getSnapshot.
   function read() {
-    const user = resetting ? null : session.user;
-    const isAuthenticated = resetting ? false : session.isAuthenticated();
+    const user = session.user;
+    const isAuthenticated = session.isAuthenticated();
     if (user !== snapshot.user || isAuthenticated !== snapshot.isAuthenticated) {
       // session.user is one object per signed-in user, so a new object is a
       // new user (or the same person signed in anew): remount.
@@ -58,22 +54,21 @@ function createStore(session) {
     for (const listener of [...listeners]) listener();
   }
 
-  function onAuthEvent() {
-    resetting = false;
-    changed();
-  }
-
+  // A reset runs before the tokens are cleared and auth:logout fires (or, on
+  // a switch, before auth:login). The session has ended by then
+  // (session.user is null), so a render in that window already shows nobody,
+  // in a new tree. The key changes on every reset, also one with nobody
+  // signed in: the app's state starts anew either way.
   function onReset() {
-    resetting = true;
-    generation = ++lastGeneration; // also when nobody was signed in: the app's state started anew
+    generation = ++lastGeneration;
     changed();
   }
 
   function attach() {
-    for (const name of AUTH_EVENTS) globalThis.addEventListener?.(name, onAuthEvent);
+    for (const name of AUTH_EVENTS) globalThis.addEventListener?.(name, changed);
     const off = session.onReset(onReset);
     return () => {
-      for (const name of AUTH_EVENTS) globalThis.removeEventListener?.(name, onAuthEvent);
+      for (const name of AUTH_EVENTS) globalThis.removeEventListener?.(name, changed);
       off();
     };
   }
@@ -92,7 +87,6 @@ function createStore(session) {
         if (listeners.size === 0 && unsubscribe) {
           unsubscribe();
           unsubscribe = null;
-          resetting = false;
         }
       };
     },

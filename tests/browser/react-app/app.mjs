@@ -22,7 +22,9 @@ const PERSIST_KEY = 'app:query-cache';
 const session = await createSession({
   apiBase: '/api/v1',
   storage: 'local',
-  clearOnReset: { storageKeys: ['app:*'] },
+  // The Cache Storage cleaner is asynchronous: a switching login then waits
+  // for it, and the page may render between the reset and auth:login.
+  clearOnReset: { storageKeys: ['app:*'], caches: ['app-assets'] },
 });
 // What the tests read: every reset this page saw, in order.
 const resets = [];
