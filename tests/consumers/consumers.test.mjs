@@ -111,7 +111,7 @@ async function installApp(name) {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }, null, 2));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', await tarball()], { cwd: dir });
   const installed = join(dir, 'node_modules', PACKAGE, 'web', 'dist');
-  for (const f of ['cleanslate.mjs', 'cleanslate.wasm', 'cleanslate.d.ts']) assert.ok(existsSync(join(installed, f)), f);
+  for (const f of ['cleanslate.mjs', 'cleanslate.wasm', 'cleanslate.d.ts', 'react.mjs', 'react.d.ts']) assert.ok(existsSync(join(installed, f)), f);
   return dir;
 }
 
@@ -119,7 +119,7 @@ test('npm pack in a fresh copy of the tracked files builds web/dist (prepack) an
   const { copy, packed, log, tarball: file, seconds } = await packOnce();
   t.diagnostic(`fresh-copy npm pack (wasm build included): ${seconds.toFixed(1)} s, tarball ${statSync(file).size} B`);
   const sizes = new Map(packed.files.map((f) => [f.path, f.size]));
-  for (const f of ['web/dist/cleanslate.mjs', 'web/dist/cleanslate.wasm', 'web/dist/cleanslate.d.ts', 'package.json']) {
+  for (const f of ['web/dist/cleanslate.mjs', 'web/dist/cleanslate.wasm', 'web/dist/cleanslate.d.ts', 'web/dist/react.mjs', 'web/dist/react.d.ts', 'package.json']) {
     assert.ok(sizes.get(f) > 0, `the tarball holds ${f}`);
   }
   for (const f of sizes.keys()) {
@@ -213,9 +213,17 @@ test('webpack 5: `webpack ./main.js --mode production`, nothing else; the app lo
     output: 'dist',
   }));
 
-test('esbuild: `esbuild --bundle --format=esm` plus the .wasm copied next to the bundle; the app logs in, reads the profile and logs out in Chromium', { timeout: 30 * MINUTE }, (t) =>
+test('esbuild: `esbuild --bundle --format=esm` plus the .wasm copied next to the bundle; the app logs in, reads the profile and logs out in Chromium; cleanslate-session/react bundles on its own, and the app\'s bundle holds nothing of React', { timeout: 30 * MINUTE }, (t) =>
   browserApp(t, 'esbuild', {
-    build: (dir) => run(join(BIN, 'esbuild'), ['main.js', '--bundle', '--format=esm', '--outdir=dist'], { cwd: dir }),
+    build: async (dir) => {
+      await run(join(BIN, 'esbuild'), ['main.js', '--bundle', '--format=esm', '--outdir=dist'], { cwd: dir });
+      await run(join(BIN, 'esbuild'), ['react-entry.js', '--bundle', '--format=esm', '--external:react', '--outfile=react-out/react-entry.js'], { cwd: dir });
+      const binding = readFileSync(join(dir, 'react-out', 'react-entry.js'), 'utf8');
+      assert.match(binding, /from ["']react["']/, 'the binding imports React');
+      assert.match(binding, /\bSessionProvider\b/);
+      const app = readFileSync(join(dir, 'dist', 'main.js'), 'utf8');
+      assert.ok(!/["']react["']|useSyncExternalStore/.test(app), 'the core entry pulls in nothing of React');
+    },
     step: copyWasm,
     served: '.',
     output: 'dist',
@@ -231,7 +239,7 @@ test('Rollup: `rollup -p node-resolve` plus the .wasm copied next to the bundle;
 
 // ---- Node -------------------------------------------------------------------
 
-test('Node ESM: import by name with jsdom globals, login → profile → logout; cleanslate-session/cleanslate.wasm resolves to the file', { timeout: 30 * MINUTE }, async () => {
+test('Node ESM: import by name with jsdom globals, login → profile → logout; cleanslate-session/cleanslate.wasm and cleanslate-session/react resolve to their files', { timeout: 30 * MINUTE }, async () => {
   const dir = await installApp('node');
   const dbDir = mkdtempSync(join(work, 'node-db-'));
   const server = await startServer({ port: 0, dbPath: join(dbDir, 'test.sqlite') });
@@ -246,6 +254,8 @@ test('Node ESM: import by name with jsdom globals, login → profile → logout;
     const wasm = realpathSync(join(dir, 'node_modules', PACKAGE, 'web', 'dist', 'cleanslate.wasm'));
     assert.equal(realpathSync(result.wasm.importMetaResolve), wasm);
     assert.equal(realpathSync(result.wasm.requireResolve), wasm);
+    const react = realpathSync(join(dir, 'node_modules', PACKAGE, 'web', 'dist', 'react.mjs'));
+    assert.equal(realpathSync(result.react), react, 'cleanslate-session/react resolves to web/dist/react.mjs');
   } finally {
     await server.close();
   }
@@ -253,15 +263,20 @@ test('Node ESM: import by name with jsdom globals, login → profile → logout;
 
 // ---- TypeScript -------------------------------------------------------------
 
-test('TypeScript: check.ts uses every exported type and compiles with tsc --strict (bundler and node16 resolution); node.ts without the DOM lib', { timeout: 30 * MINUTE }, async () => {
+test('TypeScript: check.ts and react.ts use every exported type and compile with tsc --strict (bundler and node16 resolution), react.ts without @types/react; node.ts without the DOM lib', { timeout: 30 * MINUTE }, async () => {
   const dir = await installApp('typescript');
+  const exportsOf = (file) => [...readFileSync(join(dir, 'node_modules', PACKAGE, 'web', 'dist', file), 'utf8')
+    .matchAll(/^export (?:declare )?(?:type|interface|class|function|const|enum) (\w+)/gm)].map((m) => m[1]);
+  for (const [dtsFile, tsFile, least] of [['cleanslate.d.ts', 'check.ts', 10], ['react.d.ts', 'react.ts', 5]]) {
+    const source = readFileSync(join(dir, tsFile), 'utf8');
+    const exported = exportsOf(dtsFile);
+    assert.ok(exported.length >= least, `exports found in ${dtsFile}: ${exported}`);
+    for (const name of exported) assert.match(source, new RegExp(`\\b${name}\\b`), `${tsFile} uses ${name}`);
+    assert.ok((source.match(/@ts-expect-error/g) || []).length >= least, `${tsFile} proves the types are narrow`);
+  }
   const dts = readFileSync(join(dir, 'node_modules', PACKAGE, 'web', 'dist', 'cleanslate.d.ts'), 'utf8');
-  const check = readFileSync(join(dir, 'check.ts'), 'utf8');
-
-  const exported = [...dts.matchAll(/^export (?:declare )?(?:type|interface|class|function|const|enum) (\w+)/gm)].map((m) => m[1]);
-  assert.ok(exported.length >= 10, `exports found in the d.ts: ${exported}`);
-  for (const name of exported) assert.match(check, new RegExp(`\\b${name}\\b`), `check.ts uses ${name}`);
-  assert.ok((check.match(/@ts-expect-error/g) || []).length >= 10, 'check.ts proves the types are narrow');
+  assert.ok(!existsSync(join(dir, 'node_modules', '@types', 'react')) && !existsSync(join(dir, 'node_modules', 'react')),
+    'the project has no React: the binding\'s types must not need it');
 
   // Every error code the core (errors.h) and the entry (MESSAGES) can produce has a type.
   const union = (type) => {
@@ -279,7 +294,7 @@ test('TypeScript: check.ts uses every exported type and compiles with tsc --stri
   for (const code of produced) assert.ok(typed.has(code), `error code '${code}' has a type`);
 
   const tsc = (args) => run(process.execPath, [TSC, '--strict', '--noEmit', ...args], { cwd: dir });
-  await tsc(['--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', 'check.ts', 'node.ts']);
-  await tsc(['--module', 'node16', '--moduleResolution', 'node16', 'check.ts', 'node.ts']);
+  await tsc(['--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', 'check.ts', 'react.ts', 'node.ts']);
+  await tsc(['--module', 'node16', '--moduleResolution', 'node16', 'check.ts', 'react.ts', 'node.ts']);
   await tsc(['--module', 'node16', '--moduleResolution', 'node16', '--lib', 'es2022', 'node.ts']);
 });

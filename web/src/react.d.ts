@@ -1,6 +1,6 @@
 // Types for cleanslate-session/react. They describe React values by shape
 // and import nothing from 'react', so they compile with or without
-// @types/react (and with Preact's compat types).
+// @types/react.
 import type { LoginResult, LogoutResult, Session, User } from './cleanslate.js';
 
 /** What SessionProvider needs of a TanStack Query `QueryClient`. */

@@ -3,9 +3,10 @@
 // React is a peer dependency; the core entry never imports this file.
 //
 // The one rule it enforces: whenever the signed-in user changes (logout,
-// expiry, another tab's logout, a switch to another user, login) everything
-// under the provider is remounted under a new key, so no component state,
-// ref or effect of user A survives into user B's tree.
+// expiry, another tab's logout, a switch to another user, login), and on
+// every reset of the app's state (session.onReset), everything under the
+// provider is remounted under a new key, so no component state, ref or
+// effect of user A survives into user B's tree.
 import {
   createContext,
   createElement,

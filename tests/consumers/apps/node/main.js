@@ -1,7 +1,7 @@
 // A Node ESM consumer of the installed package: browser globals from jsdom
 // (argv[3] is jsdom's file URL; it is not this app's dependency), then login →
 // profile → logout against the backend at argv[2], and where the package's
-// wasm resolves. Prints one JSON line.
+// wasm and React entry resolve. Prints one JSON line.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -35,5 +35,7 @@ console.log(JSON.stringify({
     importMetaResolve: fileURLToPath(import.meta.resolve('cleanslate-session/cleanslate.wasm')),
     requireResolve: createRequire(import.meta.url).resolve('cleanslate-session/cleanslate.wasm'),
   },
+  // Resolved, not imported: React, its peer dependency, is not installed here.
+  react: fileURLToPath(import.meta.resolve('cleanslate-session/react')),
 }));
 process.exit(0);

@@ -9,11 +9,15 @@ import {
   type AuthLoginDetail,
   type AuthLogoutDetail,
   type AuthRefreshDetail,
+  type ClearOnReset,
   type LogLevel,
   type LoginErrorCode,
   type LoginResult,
   type LogoutResult,
   type RequestOptions,
+  type ResetHook,
+  type ResetInfo,
+  type ResetReason,
   type Session,
   type SessionErrorCode,
   type SessionOptions,
@@ -33,7 +37,12 @@ const options: SessionOptions = {
   maxAuthResponseBytes: 1 << 20,
   csrfHeader: 'X-CSRF-Token',
   endpoints: { login: '/auth/login', refresh: '/auth/refresh', logout: '/auth/logout', csrf: '/auth/csrf' },
+  clearOnReset: { storageKeys: ['app:*'], caches: ['api-v1'], indexedDB: ['app-db'], cookies: ['prefs'] },
+  resetTimeoutMs: 2000,
 };
+const cleaners: ClearOnReset = { caches: ['*'] };
+// @ts-expect-error: the cleaners take lists of names
+const oneName: ClearOnReset = { caches: 'api-v1' };
 // @ts-expect-error: storage is 'local' | 'session' | 'memory'
 const cookieStorage: SessionOptions = { apiBase: '/api/v1', storage: 'cookie' };
 // @ts-expect-error: apiBase is required
@@ -90,6 +99,15 @@ async function run(): Promise<string> {
   session.resetCsrfToken();
   session.resetApiState();
   const authenticated: boolean = session.isAuthenticated();
+  const hook: ResetHook = (info: ResetInfo) => {
+    const reason: ResetReason = info.reason;
+    const at: number = info.timestamp;
+    return reason === 'switch' ? Promise.resolve(at) : undefined;
+  };
+  const off: () => void = session.onReset(hook);
+  off();
+  // @ts-expect-error: 'timeout' is no reset reason
+  const badResetReason: ResetReason = 'timeout';
   const current: User | null = session.user;
   // @ts-expect-error: `user` is read-only
   session.user = null;
