@@ -153,7 +153,7 @@ TEST_CASE("a page loaded over a stored session of A (no marker yet) still knows 
   CHECK(b->outcome.success);
 }
 
-TEST_CASE("a held login is answered when something overtakes it: logout, a newer login, dispose") {
+TEST_CASE("a held login is answered when something overtakes it: logout, resetApiState, a newer login, dispose") {
   SUBCASE("logout") {
     Harness h("", true);
     h.loginAs("a");
@@ -165,6 +165,16 @@ TEST_CASE("a held login is answered when something overtakes it: logout, a newer
     CHECK_FALSE(h.session->isAuthenticated());
     CHECK(h.store.values.count("refresh_token") == 0);
     CHECK(countEvents(h, "auth:login") == 1);
+  }
+  SUBCASE("resetApiState") {
+    Harness h("", true);
+    h.loginAs("a");
+    auto b = startLogin(h, "b");
+    h.session->resetApiState();
+    REQUIRE(b->done);
+    CHECK(b->outcome.code == "session_changed");
+    h.reset.settle();
+    CHECK_FALSE(h.session->isAuthenticated());
   }
   SUBCASE("a newer login") {
     Harness h("", true);

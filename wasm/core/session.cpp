@@ -79,6 +79,7 @@ void Session::resetApiState() {
 
 void Session::beginGeneration() {
   ++generation_;
+  dropHeld(ErrorCode::SessionChanged);
   refresh_.reset();
   pipeline_.settleAll(ErrorCode::SessionChanged);
 }
@@ -305,7 +306,6 @@ void Session::endSession(EndReason reason, bool notifyBackend, LogoutCallback do
   refresh_.sessionEnded();
   credentials_.active = false;
   ++loginSeq_;  // a login still in flight must not resurrect a session
-  dropHeld(ErrorCode::SessionChanged);
   // The order of CONTRACT.md §3 and §5.2: CSRF, API state, the app's hooks
   // and cleaners, tokens, event, backend.
   resetCsrfToken();
