@@ -34,7 +34,7 @@ export interface ClearOnReset {
   caches?: string[];
   /** IndexedDB databases, deleted. */
   indexedDB?: string[];
-  /** Non-HttpOnly cookies of the page's origin. */
+  /** Non-HttpOnly cookies of the page's origin that the page sees (on its path or a parent path), `__Host-` and `__Secure-` ones included. */
   cookies?: string[];
 }
 

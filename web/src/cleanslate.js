@@ -261,9 +261,16 @@ const cleaners = {
     if (!/^[\d.]+$|:/.test(location.hostname)) {
       for (let i = 0; i < labels.length - 1; i++) domains.push(`; domain=${labels.slice(i).join('.')}`);
     }
+    // A cookie whose name starts with __Host- or __Secure- is only written
+    // with the Secure attribute, its removal too; in a secure context a
+    // Secure write also removes a cookie set without it. A __Host- cookie
+    // lives on path / of the host only, and a write elsewhere is refused
+    // (with a console error in Firefox), so it gets just that one.
+    const secure = globalThis.isSecureContext === true ? '; Secure' : '';
     for (const name of names) {
-      for (const p of paths) {
-        for (const domain of domains) doc.cookie = `${name}=; Max-Age=0; path=${p}${domain}`;
+      const hostOnly = name.startsWith('__Host-');
+      for (const p of hostOnly ? ['/'] : paths) {
+        for (const domain of hostOnly ? [''] : domains) doc.cookie = `${name}=; Max-Age=0; path=${p}${domain}${secure}`;
       }
     }
   },
