@@ -127,6 +127,20 @@ forEachBrowser((env, it) => {
     assertNoPageErrors(opened);
   });
 
+  it('a Request is taken as it is: its URL (resolved by the page), method, headers and body', { timeout: 60_000 }, async () => {
+    const opened = await signedInPage(env);
+    const result = await opened.page.evaluate(async () => {
+      const bytes = window.randomBytes(10_000);
+      const put = new Request('/api/v1/files', { method: 'PUT', body: bytes, headers: { 'Content-Type': 'application/x-test' } });
+      const uploaded = await (await window.session.fetch(put)).json();
+      const profile = await window.session.fetch(new Request('/api/v1/user/profile'));
+      return { uploaded, expected: await window.sha256(bytes), profile: await profile.json() };
+    });
+    assert.deepEqual(result.uploaded, { size: 10_000, sha256: result.expected, contentType: 'application/x-test' });
+    assert.equal(result.profile.email, USER_A.email);
+    assertNoPageErrors(opened);
+  });
+
   it('abort() in flight rejects AbortError and the server sees the connection closed', { timeout: 60_000 }, async () => {
     const opened = await signedInPage(env);
     const isItems = (r) => r.path === '/user/items';

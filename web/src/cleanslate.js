@@ -246,7 +246,9 @@ function fetchCall(input, init) {
     target = input.href;
   } else if (typeof Request === 'function' && input instanceof Request) {
     ({ url: target, method, headers, signal } = input);
-    if (input.body !== null) body = readBody(input, ''); // its Content-Type is in its headers
+    // Its Content-Type is in its headers. Read by method, not by
+    // `input.body`, which not every browser has.
+    if (!/^(GET|HEAD)$/.test(method)) body = readBody(input, '');
   } else {
     throw new TypeError('input must be a URL string, a URL or a Request');
   }
