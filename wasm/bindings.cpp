@@ -9,6 +9,7 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/eventloop.h>
 
+#include <climits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -107,21 +108,38 @@ void logout(int handle, int callback) {
   session->logout([callback](const LogoutOutcome& o) { cs_logout_result(callback, "", o.backendNotified ? 1 : 0); });
 }
 
-void request(int handle, const std::string& method, const std::string& target, const std::string& body, bool hasBody,
-             const std::string& contentType, const std::string& headersJson, int callback) {
+// Returns the call's id for _abort (0: it has settled already, or its id
+// does not fit an int, which would take 2^31 requests of one session). The
+// body crosses as bytes: the JS entry passes a Uint8Array, which embind
+// copies into the std::string verbatim (NULs included); a JS string is
+// encoded as UTF-8.
+int request(int handle, const std::string& method, const std::string& target, std::string body, bool hasBody,
+            const std::string& contentType, const std::string& headersJson, int callback) {
   Session* session = find(handle);
-  if (session == nullptr) return cs_request_result(callback, code::kDisposed, 0, "", 0, "");
+  if (session == nullptr) {
+    cs_request_result(callback, code::kDisposed, 0, "", 0, "", "");
+    return 0;
+  }
   RequestOptions options;
-  options.body = body;
+  options.body = std::move(body);  // taken by value: a large body is not copied again
   options.hasBody = hasBody;
   options.contentType = contentType;
   if (!parseHeaders(headersJson, &options.headers)) {
-    return cs_request_result(callback, code::kInvalidArgument, 0, "", 0, "");
+    cs_request_result(callback, code::kInvalidArgument, 0, "", 0, "", "");
+    return 0;
   }
-  session->request(method, target, std::move(options), [callback](const RequestOutcome& o) {
+  const uint64_t call = session->request(method, target, std::move(options), [callback](const RequestOutcome& o) {
     cs_request_result(callback, o.code.c_str(), o.response.status, o.response.body.data(),
-                      static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str());
+                      static_cast<int>(o.response.body.size()), o.response.rawHeaders.c_str(),
+                      o.response.statusText.c_str());
   });
+  return call <= static_cast<uint64_t>(INT_MAX) ? static_cast<int>(call) : 0;
+}
+
+// Cancels request `call` (an abort signal fired): its XHR is aborted and
+// its result never delivered; the JS entry has rejected the promise itself.
+void abortRequest(int handle, int call) {
+  if (Session* session = find(handle)) session->cancel(static_cast<uint64_t>(call));
 }
 
 void resetCsrfToken(int handle) {
@@ -167,6 +185,7 @@ EMSCRIPTEN_BINDINGS(cleanslate) {
   emscripten::function("_login", &login);
   emscripten::function("logout", &logout);
   emscripten::function("_request", &request);
+  emscripten::function("_abort", &abortRequest);
   emscripten::function("resetCsrfToken", &resetCsrfToken);
   emscripten::function("resetApiState", &resetApiState);
   emscripten::function("isAuthenticated", &isAuthenticated);

@@ -15,11 +15,14 @@
 //   T <ms>                advance the virtual clock (0 .. 1e10 ms), running due timers
 //   N                     run the next timer
 //   C | S | D             resetCsrfToken | resetApiState | dispose
+//   Z <n> | Z #<id>       cancel the n-th request issued (modulo their count; an
+//                         abort signal), or whatever pipeline call has that id
+//                         (a login or refresh must not be cancellable)
 //   W [r][w]              storage faults from now on: r every call fails
 //                         (SecurityError), w writes fail (QuotaExceededError)
 //   X <key> [value]       another tab writes `value` into storage under `key`
 //   U                     isAuthenticated() and userJson()
-//   Z                     the app's reset hooks finish their async work (a
+//   Q                     the app's reset hooks finish their async work (a
 //                         login of another user waits for it: a 'switch')
 //   M <json>              a message from another tab (Session::onTabMessage,
 //                         when the core has it). Which session shared storage
@@ -40,7 +43,8 @@
 // event and outcome is printed to stderr (to read a reproducer).
 //
 // Invariants (abort on violation): every callback settles exactly once, and
-// by the end (all timeouts elapsed); nothing is delivered after dispose()
+// by the end (all timeouts elapsed), except a request cancelled before it
+// settled, which never does; nothing is delivered after dispose()
 // returns; a request succeeds only with an answer to its own URL in its own
 // generation; auth:logout fires with no token or user left in storage; a
 // token of an ended session is never sent nor written back; credentials and
@@ -139,6 +143,8 @@ struct Track {
   uint64_t generation = 0;    // session generation when issued
   std::size_t reactions = 0;  // listener reactions run when issued
   std::string url;            // requests: the URL the target resolves to
+  uint64_t call = 0;          // requests: the id Session::request returned
+  bool cancelled = false;     // cancelled before it settled: it never may
 };
 
 class Runner {
@@ -172,7 +178,9 @@ class Runner {
         // dispose() has returned (perhaps called by a listener during this
         // line): everything must be settled, and nothing more delivered.
         disposed_ = true;
-        for (const Track& t : tracks_) FUZZ_CHECK(t.settled == 1, "dispose() returned with a callback never settled");
+        for (const Track& t : tracks_) {
+          FUZZ_CHECK(t.settled == 1 || t.cancelled, "dispose() returned with a callback never settled");
+        }
       }
     }
     finish();
@@ -260,6 +268,11 @@ class Runner {
       case 'C': resetCsrf(); break;
       case 'S': session_->resetApiState(); break;
       case 'D': dispose(); break;
+      case 'Z': {
+        const auto a = split(line, 1, nullptr);
+        cancel(a[0]);
+        break;
+      }
       case 'W':
         store_.blocked = line.find('r', 1) != std::string::npos;
         store_.full = line.find('w', 1) != std::string::npos;
@@ -273,7 +286,7 @@ class Runner {
         break;
       }
       case 'U': inspect(); break;
-      case 'Z': reset_.settle(); break;
+      case 'Q': reset_.settle(); break;
       case 'M': {
         split(line, 0, &rest);
         const std::string message = unescape(rest);
@@ -401,6 +414,7 @@ class Runner {
     Track& t = tracks_[index];
     trace("settled #" + std::to_string(index));
     FUZZ_CHECK(++t.settled == 1, "a callback settled twice");
+    FUZZ_CHECK(!t.cancelled, "a cancelled request was delivered");
     FUZZ_CHECK(!(disposed_ && t.beforeDispose), "a callback ran after dispose() returned");
   }
 
@@ -445,7 +459,7 @@ class Runner {
       options.hasBody = true;
       options.contentType = "application/json";
     }
-    session_->request(method, target, std::move(options), [this, index](const RequestOutcome& o) {
+    const uint64_t call = session_->request(method, target, std::move(options), [this, index](const RequestOutcome& o) {
       settled(index);
       const Track& t = tracks_[index];
       trace("request #" + std::to_string(index) + " " +
@@ -458,6 +472,30 @@ class Runner {
       FUZZ_CHECK(answered_.count(answerKey(t.url, o.response.status, o.response.body)) == 1,
                  "a request got a response that was not an answer to its URL " + t.url);
     });
+    tracks_[index].call = call;
+  }
+
+  // `which`: "#<id>" names a pipeline call by its id (any call, the
+  // session's own included); else the n-th request issued.
+  void cancel(const std::string& which) {
+    if (!which.empty() && which[0] == '#') {
+      const auto id = static_cast<uint64_t>(parseInt(which.substr(1), 0, 1000000, 0));
+      for (Track& t : tracks_) {
+        if (t.kind == Track::Request && t.call == id && t.settled == 0 && !session_->disposed()) t.cancelled = true;
+      }
+      trace("cancel call " + std::to_string(id));
+      session_->cancel(id);
+      return;
+    }
+    std::vector<std::size_t> requests;
+    for (std::size_t i = 0; i < tracks_.size(); ++i) {
+      if (tracks_[i].kind == Track::Request) requests.push_back(i);
+    }
+    if (requests.empty()) return;
+    Track& t = tracks_[requests[static_cast<std::size_t>(parseInt(which, 0, 1000000, 0)) % requests.size()]];
+    if (t.settled == 0 && t.call != 0 && !session_->disposed()) t.cancelled = true;
+    trace("cancel call " + std::to_string(t.call));
+    session_->cancel(t.call);
   }
 
   void resetCsrf() {
@@ -651,10 +689,10 @@ class Runner {
     scheduler_.advance(horizon);
     for (int round = 0; round < 8 && !reset_.held.empty(); ++round) reset_.settle();
     for (const Track& t : tracks_) {
-      FUZZ_CHECK(t.settled == 1, "a callback never settled although every timeout has passed");
+      FUZZ_CHECK(t.settled == 1 || t.cancelled, "a callback never settled although every timeout has passed");
     }
     dispose();
-    for (const Track& t : tracks_) FUZZ_CHECK(t.settled == 1, "a callback settled after the end");
+    for (const Track& t : tracks_) FUZZ_CHECK(t.settled == (t.cancelled ? 0 : 1), "a callback settled after the end");
     session_.reset();
   }
 

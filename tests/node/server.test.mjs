@@ -358,6 +358,56 @@ for (const storage of STORAGES) describe(`reference server on ${storage.name}`, 
       assert.deepEqual(stored, { text: 'remember me', user_id: a.user.id });
     });
 
+    test('file routes: raw and multipart bodies of any type are measured as they arrived; the sample is binary', async () => {
+      const a = await loginAs(srv);
+      const csrf = await csrfOf(srv);
+      const sha = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
+      const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 31) & 0xff)); // NULs, 0xff, no UTF-8
+
+      const put = await call(srv, 'PUT', '/files', { rawBody: bytes, csrf, token: a.access_token, headers: { 'Content-Type': 'image/x-test' } });
+      assert.equal(put.status, 200, put.text);
+      assert.deepEqual(put.data, { size: 3000, sha256: sha(bytes), contentType: 'image/x-test' });
+
+      const form = new FormData();
+      form.append('note', 'h\u00e9llo');
+      form.append('file', new Blob([bytes], { type: 'application/octet-stream' }), 'data.bin');
+      const multipart = await call(srv, 'POST', '/files', { rawBody: form, csrf, token: a.access_token });
+      assert.equal(multipart.status, 200, multipart.text);
+      assert.match(multipart.data.contentType, /^multipart\/form-data; boundary=/);
+      assert.deepEqual(multipart.data.parts, [
+        { name: 'note', filename: null, contentType: null, size: 6, sha256: sha(Buffer.from('h\u00e9llo')) },
+        { name: 'file', filename: 'data.bin', contentType: 'application/octet-stream', size: 3000, sha256: sha(bytes) },
+      ]);
+      const broken = await call(srv, 'POST', '/files', {
+        rawBody: 'no parts here', csrf, token: a.access_token, headers: { 'Content-Type': 'multipart/form-data; boundary=x' },
+      });
+      assert.equal(broken.status, 400);
+      assert.equal(broken.data.code, 'bad_request');
+
+      // Past the JSON routes' 64 KiB and up to 8 MiB; beyond, 413. Auth and CSRF as everywhere.
+      const large = Buffer.alloc(5 * 1024 * 1024, 7);
+      const big = await call(srv, 'PUT', '/files', { rawBody: large, csrf, token: a.access_token });
+      assert.deepEqual(big.data, { size: large.length, sha256: sha(large), contentType: null });
+      const over = await call(srv, 'PUT', '/files', { rawBody: Buffer.alloc(8 * 1024 * 1024 + 1), csrf, token: a.access_token });
+      assert.equal(over.status, 413);
+      assert.equal((await call(srv, 'PUT', '/files', { rawBody: bytes, csrf })).status, 401);
+      assert.equal((await call(srv, 'PUT', '/files', { rawBody: bytes, token: a.access_token })).status, 403);
+
+      const sample = await fetch(`${srv.apiBase}/files/sample?bytes=1000`, { headers: { Authorization: `Bearer ${a.access_token}` } });
+      assert.equal(sample.status, 200);
+      assert.equal(sample.headers.get('content-type'), 'application/octet-stream');
+      const got = Buffer.from(await sample.arrayBuffer());
+      assert.equal(got.length, 1000);
+      assert.equal(sample.headers.get('x-content-sha256'), sha(got));
+      assert.equal(new Set(got).size, 256, 'every byte value');
+      assert.equal(got[0], 0);
+      assert.equal(got[256], 1, 'the order shifts from one run of 256 to the next');
+      for (const bad of ['-1', '1.5', 'x', String(8 * 1024 * 1024 + 1)]) {
+        assert.equal((await call(srv, 'GET', `/files/sample?bytes=${bad}`, { token: a.access_token })).status, 400, bad);
+      }
+      assert.equal((await call(srv, 'GET', '/files/sample?bytes=10')).status, 401);
+    });
+
     test('malformed, oversized and garbage input gets 4xx, never a crash', async () => {
       const csrf = await csrfOf(srv);
       for (const rawBody of ['{', '{"email":', 'null', '[1,2]', '"text"', '42', Buffer.from([0xff, 0xfe, 0x00])]) {

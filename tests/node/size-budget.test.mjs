@@ -6,14 +6,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 
-// 39,400: the build measures 38.9 KB (wasm 29.4 KB, mjs 9.5 KB) with the
-// app's reset hooks and cleaners of CONTRACT.md §5.2 (2.4 KB of it), 36.2 KB
-// without them, with the minimal Emscripten runtime (-sMINIMAL_RUNTIME=1),
-// down from 37.5 KB after the split of the session core into units and
-// 39.7 KB before the Core v2 toolchain steps; the margin leaves room for
-// small changes. The target is 28 KB for the features before §5: lower this
-// as the core gets leaner.
-const BUDGET_GZIP_BYTES = 39_400;
+// 40,800: the build measures 40.3 KB (wasm 29.7 KB, mjs 10.6 KB) with the
+// additions of CONTRACT.md §5: the app's reset hooks and cleaners (§5.2),
+// session.fetch and abort signals (§5.3). It was 36.3 KB before them, with
+// the minimal Emscripten runtime (-sMINIMAL_RUNTIME=1), down from 37.5 KB
+// after the split of the session core into units and 39.7 KB before the
+// Core v2 toolchain steps; the margin leaves room for small changes. The
+// React binding is its own entry and not counted. The target is 28 KB for
+// the features before §5: lower this as the core gets leaner.
+const BUDGET_GZIP_BYTES = 40_800;
 
 test(`web/dist download stays within ${BUDGET_GZIP_BYTES} bytes gzip -9`, () => {
   let total = 0;

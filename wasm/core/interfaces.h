@@ -36,6 +36,7 @@ struct HttpResponse {
   TransportError error = TransportError::None;
   std::string body;
   std::string rawHeaders;  // "name: value\r\n" lines, as getAllResponseHeaders() gives them
+  std::string statusText;  // the reason phrase, when the transport knows it
 };
 
 class Transport {

@@ -40,8 +40,8 @@ RequestPipeline::RequestPipeline(const Config& config, Transport& transport, Sch
       refresh_(refresh),
       alive_(alive) {}
 
-void RequestPipeline::request(const std::string& methodIn, const std::string& target, RequestOptions options,
-                              CallDone done) {
+uint64_t RequestPipeline::request(const std::string& methodIn, const std::string& target, RequestOptions options,
+                                  CallDone done) {
   std::string method = methodIn;
   for (char& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const ResolvedTarget resolved = resolveTarget(config_.apiBase, config_.apiOrigin, target);
@@ -49,8 +49,11 @@ void RequestPipeline::request(const std::string& methodIn, const std::string& ta
   for (const auto& header : options.headers) {
     valid = valid && isHeaderName(header.first) && isHeaderValue(header.second);
   }
-  if (!valid) return done({ErrorCode::InvalidArgument, {}});
-  start(method, resolved, std::move(options), false, std::move(done));
+  if (!valid) {
+    done({ErrorCode::InvalidArgument, {}});
+    return 0;
+  }
+  return start(method, resolved, std::move(options), false, std::move(done));
 }
 
 uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody, CallDone done) {
@@ -179,12 +182,24 @@ void RequestPipeline::answer(std::vector<RefreshWaiter> waiters, RefreshVerdict 
   }
 }
 
-void RequestPipeline::settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response) {
-  const std::unique_ptr<Call> call = calls_.take(id);
-  if (call == nullptr) return;
+std::unique_ptr<RequestPipeline::Call> RequestPipeline::release(uint64_t id) {
+  std::unique_ptr<Call> call = calls_.take(id);
+  if (call == nullptr) return call;
   call->deadline.cancel();
   if (call->inTransport) transport_.abort(call->transportHandle);
-  call->done({error, std::move(response)});
+  return call;
+}
+
+void RequestPipeline::settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response) {
+  const std::unique_ptr<Call> call = release(id);
+  if (call != nullptr) call->done({error, std::move(response)});
+}
+
+void RequestPipeline::cancel(uint64_t id) {
+  const Call* call = calls_.find(id);
+  // A CSRF or refresh wait that still names the call finds it gone and
+  // skips it; the token fetch or refresh itself goes on for the others.
+  if (call != nullptr && !call->auth) release(id);
 }
 
 void RequestPipeline::settleAll(ErrorCode error) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,8 +39,9 @@ class RequestPipeline {
   RequestPipeline(const Config& config, Transport& transport, Scheduler& scheduler, const uint64_t& generation,
                   const Liveness& alive, Credentials& credentials, CsrfCache& csrf, RefreshCoordinator& refresh);
 
-  // A caller's request: the method and headers are checked first.
-  void request(const std::string& method, const std::string& target, RequestOptions options, CallDone done);
+  // A caller's request: the method and headers are checked first. Returns
+  // the call's id for cancel(), or 0 when it was refused (and has settled).
+  uint64_t request(const std::string& method, const std::string& target, RequestOptions options, CallDone done);
   // A JSON POST to an auth endpoint (login, refresh): never carries the
   // Authorization header, never refreshed. Returns the call's id.
   uint64_t postAuth(const std::string& path, std::string jsonBody, CallDone done);
@@ -51,6 +53,11 @@ class RequestPipeline {
   void settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response = {});
   // Settles every call held with `error`.
   void settleAll(ErrorCode error);
+  // Drops a caller's request wherever it waits (for a CSRF token, a
+  // refresh, the transport or a replay): its transport request is aborted,
+  // its deadline cleared, and its `done` never runs. A call that has
+  // settled, and the session's own calls (login, refresh), are left alone.
+  void cancel(uint64_t id);
   std::size_t size() const { return calls_.size(); }
 
  private:
@@ -81,6 +88,8 @@ class RequestPipeline {
   void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
   void onUnauthorized(uint64_t id, HttpResponse response);
   Headers buildHeaders(const Call& call) const;
+  // Forgets the call: clears its deadline and aborts its transport request.
+  std::unique_ptr<Call> release(uint64_t id);
 
   const Config& config_;
   Transport& transport_;

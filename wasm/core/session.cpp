@@ -59,12 +59,19 @@ std::string Session::userJson() {
   return isJsonObject(user) ? user : "null";
 }
 
-void Session::request(const std::string& method, const std::string& target, RequestOptions options,
-                      RequestCallback done) {
-  if (disposed_) return done({code::kDisposed, {}});
-  pipeline_.request(method, target, std::move(options), [done = std::move(done)](CallResult&& result) {
+uint64_t Session::request(const std::string& method, const std::string& target, RequestOptions options,
+                          RequestCallback done) {
+  if (disposed_) {
+    done({code::kDisposed, {}});
+    return 0;
+  }
+  return pipeline_.request(method, target, std::move(options), [done = std::move(done)](CallResult&& result) {
     done({result.error ? codeName(*result.error) : "", std::move(result.response)});
   });
+}
+
+void Session::cancel(uint64_t call) {
+  if (!disposed_) pipeline_.cancel(call);
 }
 
 void Session::resetCsrfToken() {

@@ -91,7 +91,11 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   // Local state is clean and auth:logout has fired before this returns; the
   // backend notification follows, bounded by logoutTimeoutMs, then `done`.
   void logout(LogoutCallback done);
-  void request(const std::string& method, const std::string& target, RequestOptions options, RequestCallback done);
+  // Returns the call's id for cancel(), or 0 when it settled at once.
+  uint64_t request(const std::string& method, const std::string& target, RequestOptions options, RequestCallback done);
+  // Drops a request (an abort signal fired): it is cancelled wherever it
+  // waits and its `done` never runs. Unknown or settled ids are ignored.
+  void cancel(uint64_t call);
   void resetCsrfToken();
   void resetApiState();
   bool isAuthenticated();

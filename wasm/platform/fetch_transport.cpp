@@ -53,6 +53,9 @@ void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
     response.body.resize(static_cast<std::size_t>(length));
     cs_fetch_body(fetch, &response.body[0]);
   }
+  if (response.error == TransportError::None) {
+    response.statusText.assign(fetch->statusText, strnlen(fetch->statusText, sizeof(fetch->statusText)));
+  }
   // One getAllResponseHeaders() call when the headers fit the stack buffer
   // (the usual case); the length query and a second call only when not.
   // Nothing is written (0 is returned) before the headers have arrived.

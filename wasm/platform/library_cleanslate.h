@@ -41,6 +41,6 @@ void cs_reset(int handle, const char* reason, int token);
 void cs_login_result(int callback, const char* code, const char* error, const char* userJson);
 void cs_logout_result(int callback, const char* code, int backendNotified);
 void cs_request_result(int callback, const char* code, int status, const char* body, int bodyLength,
-                       const char* rawHeaders);
+                       const char* rawHeaders, const char* statusText);
 
 }  // extern "C"

@@ -472,11 +472,14 @@ mergeInto(LibraryManager.library, {
   },
 
   // request(): `code` is empty when an HTTP response arrived, with its
-  // `status`, `bodyLength` bytes of `body` and the raw `headers` as
-  // getAllResponseHeaders() gives them; else the error code (status 0).
+  // `status`, `bodyLength` bytes of `body`, the raw `headers` as
+  // getAllResponseHeaders() gives them and the `statusText`; else the error
+  // code (status 0). The body goes out as a copy of its bytes (a Uint8Array):
+  // it may be binary, NULs included; the entry decodes text itself.
   cs_request_result__deps: ['$csString'],
-  cs_request_result__sig: 'viiiiii',
-  cs_request_result: function (callback, code, status, body, bodyLength, headers) {
-    Module['csRequestResult'](callback, csString(code), status, csString(body, bodyLength), csString(headers));
+  cs_request_result__sig: 'viiiiiii',
+  cs_request_result: function (callback, code, status, body, bodyLength, headers, statusText) {
+    Module['csRequestResult'](callback, csString(code), status, HEAPU8.slice(body, body + bodyLength),
+      csString(headers), csString(statusText));
   },
 });

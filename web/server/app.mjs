@@ -1,7 +1,8 @@
 // The reference backend: HTTP server for the /api/v1 contract (CSRF tokens
 // bound to the token family they are first used with, login, refresh rotation
-// with reuse detection, logout, profile and a few sample routes; access tokens
-// of a revoked family are refused), the demo controls (off unless asked for;
+// with reuse detection, logout, profile, a few sample routes and file routes
+// that take and give raw bytes; access tokens of a revoked family are
+// refused), the demo controls (off unless asked for;
 // same-origin JSON with CSRF when on), static files, CORS, login rate limiting
 // and the test hooks (an opt-in request log that keeps no credentials,
 // counters, injected faults, promises on requests, a clock tests can move).
@@ -24,8 +25,12 @@ import { defaultKeyFile, loadOrCreateKeys, newKey, saveKeys } from './keys.mjs';
 
 const API_PREFIX = '/api/v1';
 const BODY_LIMIT = 64 * 1024;
-// A body past this size is not drained any further: the socket is destroyed.
+// A body past its limit by more than this is not drained any further: the socket is destroyed.
 const DRAIN_LIMIT = 1024 * 1024;
+// The file routes (/files) take bodies of any type up to this size, as raw
+// bytes; every other route takes JSON up to BODY_LIMIT.
+const FILE_BODY_LIMIT = 8 * 1024 * 1024;
+const RAW_BODY_ROUTES = new Set(['/files']);
 const CSRF_TTL_SEC = 2 * 60 * 60;
 const REQUEST_LOG_CAP = 5000;
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -48,6 +53,8 @@ class HttpError extends Error {
 }
 
 const json = (status, body, headers = {}) => ({ status, body, headers });
+// A non-JSON answer: `bytes` (a Buffer) as they are.
+const binary = (status, bytes, headers = {}) => ({ status, bytes, headers });
 
 function sendJson(res, status, body, headers = {}) {
   if (res.headersSent || res.destroyed) return;
@@ -62,23 +69,35 @@ function sendJson(res, status, body, headers = {}) {
   res.end(payload);
 }
 
-// Reads the whole body; { text, tooLarge } or null when the client went away.
-function readBody(req) {
+function sendBytes(res, status, bytes, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, {
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': bytes.length,
+    ...headers,
+  });
+  res.end(bytes);
+}
+
+// Reads the whole body, up to `limit` bytes; { bytes, tooLarge } or null
+// when the client went away.
+function readBody(req, limit) {
   return new Promise((resolve) => {
     const chunks = [];
     let size = 0;
     let tooLarge = false;
     req.on('data', (chunk) => {
       size += chunk.length;
-      if (size > BODY_LIMIT) {
+      if (size > limit) {
         tooLarge = true;
         chunks.length = 0;
-        if (size > DRAIN_LIMIT) req.destroy();
+        if (size > limit + DRAIN_LIMIT) req.destroy();
       } else {
         chunks.push(chunk);
       }
     });
-    req.on('end', () => resolve({ text: Buffer.concat(chunks).toString('utf8'), tooLarge }));
+    req.on('end', () => resolve({ bytes: Buffer.concat(chunks), tooLarge }));
     req.on('error', () => resolve(null));
     req.on('close', () => resolve(null)); // no-op when 'end' already resolved
   });
@@ -93,6 +112,53 @@ function requestPath(rawUrl) {
   } catch {
     return null;
   }
+}
+
+// The parts of a multipart/form-data body (RFC 7578) as { name, filename,
+// contentType, bytes }, or null when the body is not one with `boundary`.
+// Part headers are read as UTF-8, as browsers send them; the preamble and
+// epilogue are ignored.
+function parseMultipart(buffer, boundary) {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const nextDelimiter = Buffer.from(`\r\n--${boundary}`);
+  const parts = [];
+  let pos = buffer.indexOf(delimiter);
+  if (pos < 0) return null;
+  for (;;) {
+    pos += delimiter.length;
+    if (buffer[pos] === 0x2d && buffer[pos + 1] === 0x2d) return parts; // "--": the close delimiter
+    while (buffer[pos] === 0x20 || buffer[pos] === 0x09) pos++; // transport padding
+    if (buffer[pos] !== 0x0d || buffer[pos + 1] !== 0x0a) return null;
+    // From the CRLF that ends the delimiter line, so a part without headers
+    // (CRLF CRLF right away) is found too.
+    const headerEnd = buffer.indexOf('\r\n\r\n', pos);
+    if (headerEnd < 0) return null;
+    const part = { name: null, filename: null, contentType: null, bytes: null };
+    for (const line of buffer.subarray(pos + 2, headerEnd).toString('utf8').split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon < 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-type') part.contentType = value;
+      if (name !== 'content-disposition') continue;
+      part.name = /;\s*name="([^"]*)"/i.exec(value)?.[1] ?? null;
+      part.filename = /;\s*filename="([^"]*)"/i.exec(value)?.[1] ?? null;
+    }
+    const end = buffer.indexOf(nextDelimiter, headerEnd + 4);
+    if (end < 0) return null;
+    part.bytes = buffer.subarray(headerEnd + 4, end);
+    parts.push(part);
+    pos = end + 2;
+  }
+}
+
+// Bytes 0..n-1 of the sample file: every byte value in each run of 256 (so
+// NULs and sequences that are not UTF-8), the order shifting from one run
+// to the next so that a lost, doubled or moved byte shows.
+function sampleBytes(n) {
+  const bytes = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) bytes[i] = (i + (i >>> 8)) & 0xff;
+  return bytes;
 }
 
 function bearerToken(req) {
@@ -342,7 +408,9 @@ export async function startServer({
   }
 
   // ---- routes ------------------------------------------------------------
-  // Each handler gets { req, body, ip } and returns json(status, body, headers).
+  // Each handler gets { req, body, raw, ip } (`body` the parsed JSON of an
+  // unsafe request, `raw` its bytes) and returns json(status, body, headers)
+  // or binary(status, bytes, headers).
 
   async function login({ body, ip }) {
     stats.login++;
@@ -420,6 +488,24 @@ export async function startServer({
     return json(200, { message: 'Logout successful' });
   }
 
+  // POST|PUT /files: { size, sha256, contentType } of the body as it
+  // arrived and, for multipart/form-data, `parts` with each part's name,
+  // filename, contentType, size and sha256.
+  async function filesUpload({ req, raw }) {
+    await requireUser(req);
+    const contentType = req.headers['content-type'] ?? null;
+    const answer = { size: raw.length, sha256: sha256Hex(raw), contentType };
+    if (/^multipart\/form-data\s*;/i.test(contentType ?? '')) {
+      const boundary = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+      const parts = boundary && parseMultipart(raw, boundary[1] ?? boundary[2]);
+      if (!parts) return json(400, { detail: 'Malformed multipart/form-data body', code: 'bad_request' });
+      answer.parts = parts.map(({ name, filename, contentType: type, bytes }) => ({
+        name, filename, contentType: type, size: bytes.length, sha256: sha256Hex(bytes),
+      }));
+    }
+    return json(200, answer);
+  }
+
   const routes = new Map([
     ['/auth/csrf', {
       GET: () => {
@@ -456,6 +542,20 @@ export async function startServer({
         }
         const id = await store.insertNote(user.id, body.text);
         return json(201, { id, text: body.text, user_id: user.id });
+      },
+    }],
+    // Bytes in and out, for clients that send or fetch files: any content
+    // type, up to FILE_BODY_LIMIT. The answer names what arrived.
+    ['/files', { POST: filesUpload, PUT: filesUpload }],
+    ['/files/sample', {
+      GET: async ({ req }) => {
+        await requireUser(req);
+        const n = Number(new URL(req.url, 'http://x').searchParams.get('bytes') ?? 1024);
+        if (!Number.isInteger(n) || n < 0 || n > FILE_BODY_LIMIT) {
+          return json(400, { detail: `bytes must be an integer from 0 to ${FILE_BODY_LIMIT}`, code: 'bad_request' });
+        }
+        const bytes = sampleBytes(n);
+        return binary(200, bytes, { 'Content-Type': 'application/octet-stream', 'X-Content-SHA256': sha256Hex(bytes) });
       },
     }],
     ['/public/ping', { GET: () => json(200, { ok: true, time: Date.now() }) }],
@@ -665,10 +765,11 @@ export async function startServer({
 
   async function handleApi(req, res, rawPath) {
     const relPath = rawPath.slice(API_PREFIX.length) || '/';
-    const body = await readBody(req);
+    const rawBody = RAW_BODY_ROUTES.has(relPath);
+    const body = await readBody(req, rawBody ? FILE_BODY_LIMIT : BODY_LIMIT);
     if (!body || closed) return;
     let parsed;
-    const jsonBody = () => (parsed ??= parseJsonObject(body.text));
+    const jsonBody = () => (parsed ??= rawBody ? { value: {} } : parseJsonObject(body.bytes.toString('utf8')));
     if (requests || watchers.size) {
       const entry = logEntry(req, relPath, jsonBody);
       if (requests) {
@@ -703,7 +804,7 @@ export async function startServer({
     }
 
     let args = {};
-    if (unsafe) {
+    if (unsafe && !rawBody) {
       const { value, error } = jsonBody();
       if (error) return sendJson(res, 400, { detail: error, code: 'bad_request' });
       args = value;
@@ -711,13 +812,14 @@ export async function startServer({
 
     let result;
     try {
-      result = await handler({ req, body: args, ip: req.socket.remoteAddress || 'unknown' });
+      result = await handler({ req, body: args, raw: body.bytes, ip: req.socket.remoteAddress || 'unknown' });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       result = json(err.status, err.body, err.headers);
     }
     if (!result || closed) return;
-    sendJson(res, result.status, result.body, result.headers);
+    if (result.bytes) sendBytes(res, result.status, result.bytes, result.headers);
+    else sendJson(res, result.status, result.body, result.headers);
   }
 
   async function onRequest(req, res) {

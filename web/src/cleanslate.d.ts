@@ -89,6 +89,8 @@ export interface RequestOptions {
   body?: unknown;
   /** A plain object, a `Headers`, or an array of [name, value] pairs. */
   headers?: Record<string, string> | Headers | ReadonlyArray<readonly [string, string]>;
+  /** Aborting it cancels the request (the connection closes) and rejects with the signal's reason (an `AbortError`). */
+  signal?: AbortSignal | null;
 }
 
 export type SessionErrorCode =
@@ -119,6 +121,12 @@ export interface Session {
   post<T = unknown>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
   put<T = unknown>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
   patch<T = unknown>(path: string, body?: unknown, options?: RequestOptions): Promise<ApiResponse<T>>;
+  /**
+   * `window.fetch` through the session: a string target resolves like `request()`'s path (relative to
+   * `apiBase`, or absolute). Resolves a `Response` for any HTTP status; rejects with the signal's reason
+   * when aborted, else with a `SessionError`. Bound: `{ fetch: session.fetch }` works.
+   */
+  readonly fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
   resetCsrfToken(): void;
   resetApiState(): void;
   isAuthenticated(): boolean;
@@ -143,6 +151,24 @@ declare global {
   // The same for fetch's Headers (RequestOptions.headers takes one).
   interface Headers {
     forEach(callbackfn: (value: string, key: string, parent: Headers) => void, thisArg?: any): void;
+  }
+  // And for the other types of session.fetch and RequestOptions.signal: each
+  // declares only members the DOM's (and Node's) declare the same way.
+  interface AbortSignal {
+    readonly aborted: boolean;
+  }
+  interface URL {
+    toString(): string;
+  }
+  interface Request {
+    readonly url: string;
+  }
+  interface RequestInit {
+    method?: string;
+    signal?: AbortSignal | null;
+  }
+  interface Response {
+    readonly status: number;
   }
   interface WindowEventMap {
     'auth:login': CustomEvent<AuthLoginDetail>;

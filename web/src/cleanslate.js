@@ -1,6 +1,7 @@
 // The ES module entry: loads the compiled session core once, and turns its
 // callback API into the promise API of CONTRACT.md §2 (createSession,
-// Session, SessionError). The session logic itself lives in C++ (wasm/core).
+// Session, SessionError) and the fetch() of §5.3. The session logic itself
+// lives in C++ (wasm/core).
 import CleanslateCore from 'cleanslate-core-glue';
 
 const MESSAGES = {
@@ -53,7 +54,8 @@ const results = {
   csReset: (handle, reason, token) => sessionsByHandle.get(handle)?.(reason, token),
   csLoginResult: (id, code, error, userJson) => take(id)?.(code, error, userJson),
   csLogoutResult: (id, code, backendNotified) => take(id)?.(code, backendNotified),
-  csRequestResult: (id, code, status, body, rawHeaders) => take(id)?.(code, status, body, rawHeaders),
+  csRequestResult: (id, code, status, body, rawHeaders, statusText) =>
+    take(id)?.(code, status, body, rawHeaders, statusText),
 };
 
 // In Node the wasm sits beside this file and is read through the built-in
@@ -135,6 +137,15 @@ function parseHeaders(raw) {
     start = end + 1;
   }
   return headers;
+}
+
+// Response bodies arrive as bytes; request() reads them as UTF-8 text, as
+// fetch's response.text() does (invalid sequences become U+FFFD).
+let utf8Decoder;
+function decodeText(bytes) {
+  if (bytes.length === 0) return '';
+  utf8Decoder ??= new TextDecoder();
+  return utf8Decoder.decode(bytes);
 }
 
 function parseData(body, contentType) {
@@ -306,6 +317,112 @@ const cleaners = {
 
 const describeError = (error) => (error && error.message) || String(error);
 
+// What an aborted call rejects with, as fetch does: the signal's reason,
+// which is an 'AbortError' DOMException unless abort() was given another.
+function abortReason(signal) {
+  return signal.reason !== undefined ? signal.reason : new DOMException('This operation was aborted', 'AbortError');
+}
+
+// The caller's signal: an AbortSignal (or anything shaped like one), or null.
+function checkSignal(signal) {
+  if (signal == null) return null;
+  if (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    throw new TypeError('signal must be an AbortSignal');
+  }
+  return signal;
+}
+
+let utf8Encoder;
+function utf8(text) {
+  utf8Encoder ??= new TextEncoder();
+  return utf8Encoder.encode(text);
+}
+
+// The bytes of a Blob's, a Response's or a Request's body.
+function readBody(source, type) {
+  return source.arrayBuffer().then((buffer) => ({ bytes: new Uint8Array(buffer), type }));
+}
+
+// A fetch() body as { bytes, type }, `type` being the Content-Type a browser
+// would send with it (used unless the caller's headers name one); a promise
+// of it for the kinds that are read asynchronously (Blob, FormData, a
+// Request's own body). The bytes cross into the core as a Uint8Array, which
+// embind copies verbatim.
+function bodyOf(body) {
+  if (typeof body === 'string') return { bytes: utf8(body), type: 'text/plain;charset=UTF-8' };
+  if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
+    return { bytes: utf8(body.toString()), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  }
+  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), type: '' };
+  if (ArrayBuffer.isView(body)) return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
+  if (typeof Blob === 'function' && body instanceof Blob) return readBody(body, body.type);
+  if (typeof FormData === 'function' && body instanceof FormData) {
+    // The platform's own multipart encoder: a Response made from the form
+    // has its bytes and the Content-Type with the boundary.
+    const encoded = new Response(body);
+    return readBody(encoded, encoded.headers.get('content-type') || '');
+  }
+  throw new TypeError('body must be a string, URLSearchParams, Blob, ArrayBuffer, typed array, DataView or FormData');
+}
+
+// fetch()'s arguments as the core's request: { method, target, headers,
+// body, signal }; `body` is null, { bytes, type } or a promise of it.
+// Throws a TypeError for anything fetch() would refuse or this one does not take.
+function fetchCall(input, init) {
+  let target;
+  let method = 'GET';
+  let headers;
+  let signal = null;
+  let body = null;
+  if (typeof input === 'string') {
+    target = input;
+  } else if (typeof URL === 'function' && input instanceof URL) {
+    target = input.href;
+  } else if (typeof Request === 'function' && input instanceof Request) {
+    ({ url: target, method, headers, signal } = input);
+    // Its Content-Type is in its headers. Read by method, not by
+    // `input.body`, which not every browser has.
+    if (!/^(GET|HEAD)$/.test(method)) body = readBody(input, '');
+  } else {
+    throw new TypeError('input must be a URL string, a URL or a Request');
+  }
+  if (init != null) {
+    if (typeof init !== 'object') throw new TypeError('init must be an object');
+    if (init.method !== undefined) method = init.method;
+    if (init.headers !== undefined) headers = init.headers;
+    if (init.signal !== undefined) signal = init.signal;
+    if (init.body !== undefined) body = init.body === null ? null : bodyOf(init.body);
+  }
+  if (typeof method !== 'string') throw new TypeError('method must be a string');
+  if (body !== null && /^(GET|HEAD)$/i.test(method)) throw new TypeError(`a ${method} request cannot have a body`);
+  return { method, target, headers, body, signal: checkSignal(signal) };
+}
+
+// Statuses whose Response has no body at all (the Response constructor
+// refuses one, even an empty one).
+const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+
+// The core's answer as a Response. What a constructed Response cannot carry
+// stays at its default: `url` is '' and `redirected` false.
+function toResponse(method, { status, bytes, rawHeaders, statusText }) {
+  if (status < 200 || status > 599) throw new SessionError('bad_response', `HTTP status ${status} cannot be given to a Response`);
+  const headers = new Headers();
+  const parsed = parseHeaders(rawHeaders);
+  for (const name in parsed) {
+    try {
+      headers.append(name, parsed[name]);
+    } catch {
+      // a header Headers refuses is one no fetch() response could show either
+    }
+  }
+  const body = method.toUpperCase() === 'HEAD' || NULL_BODY_STATUSES.includes(status) ? null : bytes;
+  try {
+    return new Response(body, { status, statusText, headers });
+  } catch {
+    return new Response(body, { status, headers }); // a reason phrase the constructor refuses
+  }
+}
+
 class Session {
   #core;
   #handle;
@@ -329,6 +446,10 @@ class Session {
     this.#resetTimeoutMs = reset.timeoutMs;
     this.#logLevel = logLevel;
     sessionsByHandle.set(handle, (reason, token) => this.#runReset(reason, token));
+    // window.fetch through the session (CONTRACT.md §5.3): an own property,
+    // bound, so that `{ fetch: session.fetch }` works where a client calls
+    // it as a plain function.
+    this.fetch = (input, init) => this.#fetch(input, init);
   }
 
   #log(level, line) {
@@ -439,7 +560,7 @@ class Session {
     if (typeof method !== 'string' || typeof path !== 'string') {
       return Promise.reject(new SessionError('invalid_argument', 'method and path must be strings'));
     }
-    const { body, headers } = options || {};
+    const { body, headers, signal } = options || {};
     let text = '';
     let hasBody = false;
     let contentType = '';
@@ -462,26 +583,80 @@ class Session {
       }
     }
     let headersJson;
+    let abortSignal;
     try {
       headersJson = headersToJson(headers);
+      abortSignal = checkSignal(signal);
     } catch (error) {
       return Promise.reject(new SessionError('invalid_argument', error.message));
     }
+    return this.#send(method, path, text, hasBody, contentType, headersJson, abortSignal).then(({ status, bytes, rawHeaders }) => {
+      const responseHeaders = parseHeaders(rawHeaders);
+      return {
+        status,
+        ok: status >= 200 && status < 300,
+        data: parseData(decodeText(bytes), responseHeaders['content-type'] || ''),
+        headers: responseHeaders,
+      };
+    });
+  }
+
+  async #fetch(input, init) {
+    if (this.#disposed) throw new SessionError('disposed');
+    if (typeof Response !== 'function' || typeof Headers !== 'function') {
+      throw new SessionError('unsupported_environment', 'fetch() needs Response and Headers on globalThis');
+    }
+    let call;
+    let headersJson;
+    try {
+      call = fetchCall(input, init);
+      headersJson = headersToJson(call.headers);
+    } catch (error) {
+      throw new SessionError('invalid_argument', error.message);
+    }
+    const { method, signal } = call;
+    if (signal?.aborted) throw abortReason(signal);
+    // Awaited only when it must be read first (Blob, FormData, a Request's
+    // body): any other body is handed to the core within this call, as
+    // fetch() takes it, before the caller can change it. (#send checks the
+    // signal again: it may have fired while the body was read.)
+    let body = call.body;
+    if (body instanceof Promise) {
+      try {
+        body = await body;
+      } catch (error) {
+        throw new SessionError('invalid_argument', `the body could not be read: ${error.message}`);
+      }
+    }
+    const answer = await this.#send(method, call.target, body ? body.bytes : '', body !== null, body ? body.type : '',
+      headersJson, signal);
+    return toResponse(method, answer);
+  }
+
+  // Starts a request in the core and resolves { status, bytes, rawHeaders,
+  // statusText } for any HTTP answer. An abort signal cancels it in the core
+  // (wherever it waits; its XHR is aborted) and rejects at once; an
+  // already-aborted one rejects before anything is sent.
+  #send(method, target, body, hasBody, contentType, headersJson, signal) {
     return new Promise((resolve, reject) => {
-      this.#core._request(this.#handle, method, path, text, hasBody, contentType, headersJson,
-        callback((code, status, responseBody, rawHeaders) => {
-          if (code) {
-            reject(new SessionError(code));
-            return;
-          }
-          const responseHeaders = parseHeaders(rawHeaders);
-          resolve({
-            status,
-            ok: status >= 200 && status < 300,
-            data: parseData(responseBody, responseHeaders['content-type'] || ''),
-            headers: responseHeaders,
-          });
-        }));
+      if (signal?.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      let call = 0;
+      const onAbort = () => {
+        take(id);
+        if (!this.#disposed) this.#core._abort(this.#handle, call);
+        reject(abortReason(signal));
+      };
+      const id = callback((code, status, bytes, rawHeaders, statusText) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (code) reject(new SessionError(code));
+        else resolve({ status, bytes, rawHeaders, statusText });
+      });
+      call = this.#core._request(this.#handle, method, target, body, hasBody, contentType, headersJson, id);
+      // Listened to only while the call is pending (not settled within _request).
+      if (signal && pending.has(id)) signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 

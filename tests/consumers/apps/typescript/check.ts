@@ -96,6 +96,15 @@ async function run(): Promise<string> {
   await session.patch('/user/notes', { text: 'note' });
   await session.delete('/user/notes');
 
+  // session.fetch has window.fetch's type: fetch-based clients take it as their fetch.
+  const customFetch: typeof fetch = session.fetch;
+  const fetched: Response = await customFetch('/user/profile', { signal: new AbortController().signal });
+  // @ts-expect-error: session.fetch is read-only
+  session.fetch = fetch;
+  // @ts-expect-error: the input is a string, a URL or a Request
+  await session.fetch(42);
+  await session.get('/user/items', { signal: new AbortController().signal });
+
   session.resetCsrfToken();
   session.resetApiState();
   const authenticated: boolean = session.isAuthenticated();
