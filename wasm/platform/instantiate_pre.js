@@ -12,9 +12,10 @@
 // fetch() Response in a browser, of the file's bytes in Node. So the glue is
 // evaluated while the wasm is still on the wire, and a Response served as
 // application/wasm compiles while it downloads
-// (WebAssembly.instantiateStreaming). A Response of another type, which
-// instantiateStreaming refuses, and bytes go through WebAssembly.instantiate.
-// Each resolves { module, instance }, as the loader expects.
+// (WebAssembly.instantiateStreaming). A Response of another type (which
+// instantiateStreaming refuses), one made by a fetch() replacement, and bytes
+// go through WebAssembly.instantiate. Each resolves { module, instance }, as
+// the loader expects.
 //
 // Failures. In Emscripten 3.1.6 the loader has no rejection handler: bytes
 // that do not compile, a module whose imports do not link, or one that
@@ -29,11 +30,12 @@ var WebAssembly = Object.create(globalThis.WebAssembly, {
     value: function (source, imports) {
       var wasm = globalThis.WebAssembly;
       var instantiated = Promise.resolve(source).then(function (loaded) {
-        if (typeof Response === 'function' && loaded instanceof Response) {
-          var type = (loaded.headers.get('Content-Type') || '').trim().toLowerCase();
-          if (type === 'application/wasm' && typeof wasm.instantiateStreaming === 'function') {
-            return wasm.instantiateStreaming(loaded, imports);
-          }
+        // A Response, or what a fetch() replacement answers in its place.
+        if (loaded && typeof loaded.arrayBuffer === 'function') {
+          var streams = typeof Response === 'function' && loaded instanceof Response &&
+            typeof wasm.instantiateStreaming === 'function' &&
+            (loaded.headers.get('Content-Type') || '').trim().toLowerCase() === 'application/wasm';
+          if (streams) return wasm.instantiateStreaming(loaded, imports);
           return loaded.arrayBuffer().then(function (bytes) {
             return wasm.instantiate(bytes, imports);
           });
