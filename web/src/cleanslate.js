@@ -68,31 +68,31 @@ function readWasmFile(url) {
   return fs.promises.readFile(url);
 }
 
-// The wasm bytes: fetched beside this module in a browser, read from the
-// file in Node. The minimal runtime (see CMakeLists.txt) instantiates them
-// itself from Module.wasm; it takes bytes, not a compiled module.
-async function wasmBytes() {
+// The wasm: fetched beside this module in a browser, read from the file in
+// Node. A browser gets the Response itself, not its bytes, so that the
+// module compiles while it downloads (wasm/platform/instantiate_pre.js).
+async function wasmSource() {
   if (WASM_URL.protocol === 'file:') return readWasmFile(WASM_URL);
   const response = await fetch(WASM_URL);
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${WASM_URL}`);
-  return response.arrayBuffer();
+  return response;
 }
 
 function loadCore() {
   if (!corePromise) {
-    corePromise = wasmBytes().then(
-      (wasm) =>
-        new Promise((resolve, reject) => {
-          CleanslateCore({
-            wasm,
-            // Bytes that do not compile, a module that does not link, and one
-            // that instantiates but is not the core all end here
-            // (wasm/platform/instantiate_pre.js), never in a pending load.
-            csLoadFailed: reject,
-            ...results,
-          }).then(resolve, reject);
-        }),
-    );
+    corePromise = new Promise((resolve, reject) => {
+      // The factory runs at once, with the wasm still on its way: its glue is
+      // evaluated while the request is in flight, and the minimal runtime
+      // (see CMakeLists.txt) awaits Module.wasm before it instantiates.
+      CleanslateCore({
+        wasm: wasmSource(),
+        // A failed fetch, bytes that do not compile, a module that does not
+        // link, and one that instantiates but is not the core all end here
+        // (instantiate_pre.js), never in a pending load.
+        csLoadFailed: reject,
+        ...results,
+      }).then(resolve, reject);
+    });
     corePromise.catch(() => {
       corePromise = null; // a later createSession() may try again
     });
