@@ -41,7 +41,9 @@ const PLAN = {
 };
 
 const TARGETS = {
-  sizeGzipBytes: 17_000,
+  // 28,000 B for the features before CONTRACT.md §5, plus at most 2,000 B
+  // for §5's reset hooks, cleaners and session.fetch, which are in the build.
+  sizeGzipBytes: 30_000,
   coldCreateSessionMs: 15,
   startRatio: 1.3,
   overheadRatio: 0.9,
@@ -186,7 +188,7 @@ if (results.size) {
     rows.push(row(F, `${f.file} gzip -9`, f.gzip, 'B'));
     rows.push(row(F, `${f.file} brotli q11`, f.brotli, 'B'));
   }
-  rows.push(row(F, 'total raw', total.raw, 'B'));
+  rows.push(row(F, 'total raw (core: .mjs + .wasm; react.mjs not counted)', total.raw, 'B'));
   rows.push(row(F, `total gzip -9 (${fmt(total.gzip, 'KB')})`, total.gzip, 'B',
     { target: `≤ ${fmt(T.sizeGzipBytes, 'KB')}`, met: total.gzip <= T.sizeGzipBytes }));
   rows.push(row(F, `total brotli q11 (${fmt(total.brotli, 'KB')})`, total.brotli, 'B'));
