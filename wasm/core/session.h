@@ -43,11 +43,9 @@ struct Platform {
   ResetSink* reset = nullptr;     // optional: no app hooks or cleaners without it
 };
 
-// The error codes as strings, for code that handles them as strings (the
-// bindings, the fuzz target). The consumers' TypeScript check reads this list
-// from this header; test_errors.cpp checks it against codeName().
-// The error codes as strings, for the outcome structs below; the names live
-// once, in errors.h.
+// The error codes as strings, for the outcome structs below and the code
+// that handles codes as strings (the bindings, the fuzz target); the names
+// live once, in errors.h.
 namespace code {
 inline constexpr const char* kNetwork = codeName(ErrorCode::Network);
 inline constexpr const char* kTimeout = codeName(ErrorCode::Timeout);

@@ -332,6 +332,16 @@ function checkSignal(signal) {
   return signal;
 }
 
+// A string or URLSearchParams body as { text, type }, `type` being the
+// Content-Type fetch() gives it; null for any other body.
+function textBody(body) {
+  if (typeof body === 'string') return { text: body, type: 'text/plain;charset=UTF-8' };
+  if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
+    return { text: body.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  }
+  return null;
+}
+
 let utf8Encoder;
 function utf8(text) {
   utf8Encoder ??= new TextEncoder();
@@ -349,10 +359,8 @@ function readBody(source, type) {
 // Request's own body). The bytes cross into the core as a Uint8Array, which
 // embind copies verbatim.
 function bodyOf(body) {
-  if (typeof body === 'string') return { bytes: utf8(body), type: 'text/plain;charset=UTF-8' };
-  if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
-    return { bytes: utf8(body.toString()), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
-  }
+  const text = textBody(body);
+  if (text) return { bytes: utf8(text.text), type: text.type };
   if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), type: '' };
   if (ArrayBuffer.isView(body)) return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
   if (typeof Blob === 'function' && body instanceof Blob) return readBody(body, body.type);
@@ -566,12 +574,9 @@ class Session {
     let contentType = '';
     if (body !== undefined && body !== null) {
       hasBody = true;
-      if (typeof body === 'string') {
-        text = body;
-        contentType = 'text/plain;charset=UTF-8';
-      } else if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
-        text = body.toString();
-        contentType = 'application/x-www-form-urlencoded;charset=UTF-8';
+      const plain = textBody(body);
+      if (plain) {
+        ({ text, type: contentType } = plain);
       } else {
         try {
           text = JSON.stringify(body);
