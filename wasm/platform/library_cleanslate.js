@@ -451,16 +451,17 @@ mergeInto(LibraryManager.library, {
 
   // ------------------------------------------------------------ results (wasm/bindings.cpp)
 
-  // Each result goes to the function of its kind that the JS entry
+  // Each result goes to Module.csResult, the function the JS entry
   // (web/src/cleanslate.js) passed to the module factory, with the id under
-  // which the entry keeps the waiting promise (`callback`).
+  // which the entry keeps the waiting function (`callback`) and that
+  // function's arguments.
 
   // login(): `code` is empty on success, else the error code with `error`
   // its message; `user` is the user object as JSON on success.
   cs_login_result__deps: ['$csString'],
   cs_login_result__sig: 'viiii',
   cs_login_result: function (callback, code, error, user) {
-    Module['csLoginResult'](callback, csString(code), csString(error), csString(user));
+    Module['csResult'](callback, csString(code), csString(error), csString(user));
   },
 
   // logout(): `code` is empty once local state is clean; `backendNotified`
@@ -468,7 +469,7 @@ mergeInto(LibraryManager.library, {
   cs_logout_result__deps: ['$csString'],
   cs_logout_result__sig: 'viii',
   cs_logout_result: function (callback, code, backendNotified) {
-    Module['csLogoutResult'](callback, csString(code), backendNotified !== 0);
+    Module['csResult'](callback, csString(code), backendNotified !== 0);
   },
 
   // request(): `code` is empty when an HTTP response arrived, with its
@@ -479,7 +480,7 @@ mergeInto(LibraryManager.library, {
   cs_request_result__deps: ['$csString'],
   cs_request_result__sig: 'viiiiiii',
   cs_request_result: function (callback, code, status, body, bodyLength, headers, statusText) {
-    Module['csRequestResult'](callback, csString(code), status, HEAPU8.slice(body, body + bodyLength),
+    Module['csResult'](callback, csString(code), status, HEAPU8.slice(body, body + bodyLength),
       csString(headers), csString(statusText));
   },
 });

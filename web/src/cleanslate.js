@@ -30,10 +30,10 @@ export class SessionError extends Error {
 const WASM_URL = new URL('./cleanslate.wasm', import.meta.url);
 let corePromise = null;
 
-// Results come back from the core keyed by an id, through one function per
-// kind (wasm/platform/library_cleanslate.js: cs_login_result,
-// cs_logout_result, cs_request_result); each hands the waiting function the
-// result's own fields.
+// Results come back from the core through one function, csResult, with the
+// id they were asked under (wasm/platform/library_cleanslate.js:
+// cs_login_result, cs_logout_result, cs_request_result); the waiting
+// function gets the result's own fields.
 const pending = new Map();
 let nextCallback = 1;
 function callback(fn) {
@@ -49,13 +49,11 @@ function take(id) {
 // The reset of each live session by its handle, for the core's csReset.
 const sessionsByHandle = new Map();
 
-// Passed to the module factory; `code` is '' on success, else an error code.
+// Passed to the module factory. A result's first field, `code`, is '' on
+// success, else an error code.
 const results = {
   csReset: (handle, reason, token) => sessionsByHandle.get(handle)?.(reason, token),
-  csLoginResult: (id, code, error, userJson) => take(id)?.(code, error, userJson),
-  csLogoutResult: (id, code, backendNotified) => take(id)?.(code, backendNotified),
-  csRequestResult: (id, code, status, body, rawHeaders, statusText) =>
-    take(id)?.(code, status, body, rawHeaders, statusText),
+  csResult: (id, ...result) => take(id)?.(...result),
 };
 
 // In Node the wasm sits beside this file and is read through the built-in
