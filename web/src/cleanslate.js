@@ -147,12 +147,11 @@ function decodeText(bytes) {
 }
 
 function parseData(body, contentType) {
-  if (body === '') return body;
-  if (/[/+]json\b/i.test(contentType) || (!contentType && /^\s*[[{]/.test(body))) {
+  if (body !== '' && (/[/+]json\b/i.test(contentType) || (!contentType && /^\s*[[{]/.test(body)))) {
     try {
       return JSON.parse(body);
     } catch {
-      return body;
+      // not JSON after all: the text
     }
   }
   return body;
@@ -315,6 +314,9 @@ const cleaners = {
 
 const describeError = (error) => (error && error.message) || String(error);
 
+// What login() and logout() resolve when they fail.
+const failure = (code, error = MESSAGES[code] || code) => ({ success: false, error, code });
+
 // What an aborted call rejects with, as fetch does: the signal's reason,
 // which is an 'AbortError' DOMException unless abort() was given another.
 function abortReason(signal) {
@@ -330,14 +332,26 @@ function checkSignal(signal) {
   return signal;
 }
 
-// A string or URLSearchParams body as { text, type }, `type` being the
-// Content-Type fetch() gives it; null for any other body.
+// A string or URLSearchParams body as { data, type }, `data` its text and
+// `type` the Content-Type fetch() gives it; null for any other body.
 function textBody(body) {
-  if (typeof body === 'string') return { text: body, type: 'text/plain;charset=UTF-8' };
+  if (typeof body === 'string') return { data: body, type: 'text/plain;charset=UTF-8' };
   if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
-    return { text: body.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+    return { data: body.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
   }
   return null;
+}
+
+// Any other body of request(), as JSON: { data, type } too.
+function jsonBody(body) {
+  let json;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw new TypeError(`body is not JSON-serialisable: ${error.message}`);
+  }
+  if (json === undefined) throw new TypeError('body is not JSON-serialisable');
+  return { data: json, type: 'application/json' };
 }
 
 let utf8Encoder;
@@ -348,19 +362,19 @@ function utf8(text) {
 
 // The bytes of a Blob's, a Response's or a Request's body.
 function readBody(source, type) {
-  return source.arrayBuffer().then((buffer) => ({ bytes: new Uint8Array(buffer), type }));
+  return source.arrayBuffer().then((buffer) => ({ data: new Uint8Array(buffer), type }));
 }
 
-// A fetch() body as { bytes, type }, `type` being the Content-Type a browser
-// would send with it (used unless the caller's headers name one); a promise
-// of it for the kinds that are read asynchronously (Blob, FormData, a
-// Request's own body). The bytes cross into the core as a Uint8Array, which
-// embind copies verbatim.
+// A fetch() body as { data, type }, `data` its bytes and `type` the
+// Content-Type a browser would send with it (used unless the caller's
+// headers name one); a promise of it for the kinds that are read
+// asynchronously (Blob, FormData, a Request's own body). The bytes cross into
+// the core as a Uint8Array, which embind copies verbatim.
 function bodyOf(body) {
   const text = textBody(body);
-  if (text) return { bytes: utf8(text.text), type: text.type };
-  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), type: '' };
-  if (ArrayBuffer.isView(body)) return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
+  if (text) return { data: utf8(text.data), type: text.type };
+  if (body instanceof ArrayBuffer) return { data: new Uint8Array(body), type: '' };
+  if (ArrayBuffer.isView(body)) return { data: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
   if (typeof Blob === 'function' && body instanceof Blob) return readBody(body, body.type);
   if (typeof FormData === 'function' && body instanceof FormData) {
     // The platform's own multipart encoder: a Response made from the form
@@ -371,8 +385,8 @@ function bodyOf(body) {
   throw new TypeError('body must be a string, URLSearchParams, Blob, ArrayBuffer, typed array, DataView or FormData');
 }
 
-// fetch()'s arguments as the core's request: { method, target, headers,
-// body, signal }; `body` is null, { bytes, type } or a promise of it.
+// fetch()'s arguments as the core's request: { method, target, body,
+// signal, headersJson }; `body` is null, { data, type } or a promise of it.
 // Throws a TypeError for anything fetch() would refuse or this one does not take.
 function fetchCall(input, init) {
   let target;
@@ -401,7 +415,7 @@ function fetchCall(input, init) {
   }
   if (typeof method !== 'string') throw new TypeError('method must be a string');
   if (body !== null && /^(GET|HEAD)$/i.test(method)) throw new TypeError(`a ${method} request cannot have a body`);
-  return { method, target, headers, body, signal: checkSignal(signal) };
+  return { method, target, body, signal: checkSignal(signal), headersJson: headersToJson(headers) };
 }
 
 // Statuses whose Response has no body at all (the Response constructor
@@ -539,22 +553,22 @@ class Session {
   }
 
   login(email, password) {
-    if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
+    if (this.#disposed) return Promise.resolve(failure('disposed'));
     if (typeof email !== 'string' || typeof password !== 'string') {
-      return Promise.resolve({ success: false, error: 'email and password must be strings', code: 'invalid_argument' });
+      return Promise.resolve(failure('invalid_argument', 'email and password must be strings'));
     }
     return new Promise((resolve) => {
       this.#core._login(this.#handle, email, password, callback((code, error, userJson) => {
-        resolve(code ? { success: false, error, code } : { success: true, user: JSON.parse(userJson) });
+        resolve(code ? failure(code, error) : { success: true, user: JSON.parse(userJson) });
       }));
     });
   }
 
   logout() {
-    if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
+    if (this.#disposed) return Promise.resolve(failure('disposed'));
     return new Promise((resolve) => {
       this.#core.logout(this.#handle, callback((code, backendNotified) => {
-        const result = code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified };
+        const result = code ? failure(code) : { success: true, backendNotified };
         // The app's reset of this logout, bounded by resetTimeoutMs, ends first.
         this.#resetting.then(() => resolve(result));
       }));
@@ -567,33 +581,18 @@ class Session {
       return Promise.reject(new SessionError('invalid_argument', 'method and path must be strings'));
     }
     const { body, headers, signal } = options || {};
-    let text = '';
-    let hasBody = false;
-    let contentType = '';
-    if (body !== undefined && body !== null) {
-      hasBody = true;
-      const plain = textBody(body);
-      if (plain) {
-        ({ text, type: contentType } = plain);
-      } else {
-        try {
-          text = JSON.stringify(body);
-        } catch (error) {
-          return Promise.reject(new SessionError('invalid_argument', `body is not JSON-serialisable: ${error.message}`));
-        }
-        if (text === undefined) return Promise.reject(new SessionError('invalid_argument', 'body is not JSON-serialisable'));
-        contentType = 'application/json';
-      }
-    }
+    // { data, type } as for fetch(), but `data` stays a string.
+    let content = null;
     let headersJson;
     let abortSignal;
     try {
+      if (body !== undefined && body !== null) content = textBody(body) || jsonBody(body);
       headersJson = headersToJson(headers);
       abortSignal = checkSignal(signal);
     } catch (error) {
       return Promise.reject(new SessionError('invalid_argument', error.message));
     }
-    return this.#send(method, path, text, hasBody, contentType, headersJson, abortSignal).then(({ status, bytes, rawHeaders }) => {
+    return this.#send(method, path, content, headersJson, abortSignal).then(({ status, bytes, rawHeaders }) => {
       const responseHeaders = parseHeaders(rawHeaders);
       return {
         status,
@@ -610,10 +609,8 @@ class Session {
       throw new SessionError('unsupported_environment', 'fetch() needs Response and Headers on globalThis');
     }
     let call;
-    let headersJson;
     try {
       call = fetchCall(input, init);
-      headersJson = headersToJson(call.headers);
     } catch (error) {
       throw new SessionError('invalid_argument', error.message);
     }
@@ -631,16 +628,15 @@ class Session {
         throw new SessionError('invalid_argument', `the body could not be read: ${error.message}`);
       }
     }
-    const answer = await this.#send(method, call.target, body ? body.bytes : '', body !== null, body ? body.type : '',
-      headersJson, signal);
-    return toResponse(method, answer);
+    return toResponse(method, await this.#send(method, call.target, body, call.headersJson, signal));
   }
 
-  // Starts a request in the core and resolves { status, bytes, rawHeaders,
-  // statusText } for any HTTP answer. An abort signal cancels it in the core
-  // (wherever it waits; its XHR is aborted) and rejects at once; an
-  // already-aborted one rejects before anything is sent.
-  #send(method, target, body, hasBody, contentType, headersJson, signal) {
+  // Starts a request in the core, with `body` null or { data, type }, and
+  // resolves { status, bytes, rawHeaders, statusText } for any HTTP answer.
+  // An abort signal cancels it in the core (wherever it waits; its XHR is
+  // aborted) and rejects at once; an already-aborted one rejects before
+  // anything is sent.
+  #send(method, target, body, headersJson, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortReason(signal));
@@ -657,7 +653,8 @@ class Session {
         if (code) reject(new SessionError(code));
         else resolve({ status, bytes, rawHeaders, statusText });
       });
-      call = this.#core._request(this.#handle, method, target, body, hasBody, contentType, headersJson, id);
+      call = this.#core._request(this.#handle, method, target, body ? body.data : '', body !== null,
+        body ? body.type : '', headersJson, id);
       // Listened to only while the call is pending (not settled within _request).
       if (signal && pending.has(id)) signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -715,7 +712,7 @@ export async function createSession(options = {}) {
     core = await loadCore();
   } catch (error) {
     // The runtime's abort() throws a bare string, possibly empty.
-    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${(error && error.message) || String(error) || 'aborted'}`);
+    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${describeError(error) || 'aborted'}`);
   }
   const handle = core._create(configJson);
   if (!handle) throw new SessionError('invalid_config', core._configError());
