@@ -115,6 +115,13 @@ function resolveApiBase(apiBase) {
   return base.href.replace(/\/+$/, '');
 }
 
+// `value instanceof` the global class `name`; false where the environment
+// has no such class.
+function isInstance(value, name) {
+  const type = globalThis[name];
+  return typeof type === 'function' && value instanceof type;
+}
+
 // "name: value" lines as getAllResponseHeaders() gives them; a repeated name
 // has its values joined with ", ". Scans with indexOf: this runs once per
 // response.
@@ -163,7 +170,7 @@ function parseData(body, contentType) {
 function headersToJson(headers) {
   if (headers == null) return '';
   let entries;
-  if (typeof Headers === 'function' && headers instanceof Headers) {
+  if (isInstance(headers, 'Headers')) {
     entries = headers.entries();
   } else if (Array.isArray(headers)) {
     entries = headers.map((pair) => {
@@ -336,7 +343,7 @@ function checkSignal(signal) {
 // `type` the Content-Type fetch() gives it; null for any other body.
 function textBody(body) {
   if (typeof body === 'string') return { data: body, type: 'text/plain;charset=UTF-8' };
-  if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
+  if (isInstance(body, 'URLSearchParams')) {
     return { data: body.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
   }
   return null;
@@ -375,8 +382,8 @@ function bodyOf(body) {
   if (text) return { data: utf8(text.data), type: text.type };
   if (body instanceof ArrayBuffer) return { data: new Uint8Array(body), type: '' };
   if (ArrayBuffer.isView(body)) return { data: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
-  if (typeof Blob === 'function' && body instanceof Blob) return readBody(body, body.type);
-  if (typeof FormData === 'function' && body instanceof FormData) {
+  if (isInstance(body, 'Blob')) return readBody(body, body.type);
+  if (isInstance(body, 'FormData')) {
     // The platform's own multipart encoder: a Response made from the form
     // has its bytes and the Content-Type with the boundary.
     const encoded = new Response(body);
@@ -396,9 +403,9 @@ function fetchCall(input, init) {
   let body = null;
   if (typeof input === 'string') {
     target = input;
-  } else if (typeof URL === 'function' && input instanceof URL) {
+  } else if (isInstance(input, 'URL')) {
     target = input.href;
-  } else if (typeof Request === 'function' && input instanceof Request) {
+  } else if (isInstance(input, 'Request')) {
     ({ url: target, method, headers, signal } = input);
     // Its Content-Type is in its headers. Read by method, not by
     // `input.body`, which not every browser has.
