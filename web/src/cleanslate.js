@@ -415,9 +415,8 @@ function fetchCall(input, init) {
   }
   if (init != null) {
     if (typeof init !== 'object') throw new TypeError('init must be an object');
-    if (init.method !== undefined) method = init.method;
-    if (init.headers !== undefined) headers = init.headers;
-    if (init.signal !== undefined) signal = init.signal;
+    // Each member init gives replaces the input's own.
+    ({ method = method, headers = headers, signal = signal } = init);
     if (init.body !== undefined) body = init.body === null ? null : bodyOf(init.body);
   }
   if (typeof method !== 'string') throw new TypeError('method must be a string');
