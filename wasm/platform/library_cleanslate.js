@@ -38,11 +38,11 @@ mergeInto(LibraryManager.library, {
   $csLocks: {},
   $csStorageFailure: '=""', // a leading '=' makes a string a value, not an alias
 
-  // A C string as JS, with an optional byte length. Empty strings (no error
-  // code, an empty body) are common: they are not decoded.
+  // A C string as JS. Empty strings (no error code, an empty body) are
+  // common: they are not decoded.
   $csString__deps: csStrings,
-  $csString: function (ptr, length) {
-    return ptr && HEAPU8[ptr] ? UTF8ToString(ptr, length) : '';
+  $csString: function (ptr) {
+    return ptr && HEAPU8[ptr] ? UTF8ToString(ptr) : '';
   },
 
   // A JS string copied into a fresh malloc'd C string; the C++ side frees it.

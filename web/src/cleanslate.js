@@ -506,13 +506,13 @@ class Session {
   #runReset(reason, token) {
     const info = Object.freeze({ reason, timestamp: Date.now() });
     const pending = [];
-    const failed = (what) => (error) => this.#log('warn', `[Auth] ${what} failed (non-critical): ${describeError(error)}`);
     const run = (what, fn) => {
+      const failed = (error) => this.#log('warn', `[Auth] ${what} failed (non-critical): ${describeError(error)}`);
       try {
         const result = fn();
-        if (result && typeof result.then === 'function') pending.push(Promise.resolve(result).catch(failed(what)));
+        if (result && typeof result.then === 'function') pending.push(Promise.resolve(result).catch(failed));
       } catch (error) {
-        failed(what)(error);
+        failed(error);
       }
     };
     for (const { hook } of [...this.#hooks]) run('Reset hook', () => hook(info));
