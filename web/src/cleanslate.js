@@ -177,7 +177,7 @@ function headersToJson(headers) {
       if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('each header must be a [name, value] pair');
       return pair;
     });
-  } else if (typeof headers === 'object' && (Object.getPrototypeOf(headers) === Object.prototype || Object.getPrototypeOf(headers) === null)) {
+  } else if (typeof headers === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(headers))) {
     entries = Object.entries(headers);
   } else {
     throw new TypeError('headers must be a Headers object, an array of pairs or a plain object');
