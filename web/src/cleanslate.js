@@ -458,18 +458,17 @@ class Session {
   #userJson = 'null';
   #user = null;
   // The app's reset hooks (onReset), in registration order, the built-in
-  // cleaners asked for, their bound, and the reset that ran last.
+  // cleaners asked for and their bound ({ clear, timeoutMs }: resetOptions),
+  // and the reset that ran last.
   #hooks = [];
-  #clear;
-  #resetTimeoutMs;
+  #reset;
   #logLevel;
   #resetting = Promise.resolve();
 
   constructor(core, handle, reset, logLevel) {
     this.#core = core;
     this.#handle = handle;
-    this.#clear = reset.clear;
-    this.#resetTimeoutMs = reset.timeoutMs;
+    this.#reset = reset;
     this.#logLevel = logLevel;
     sessionsByHandle.set(handle, (reason, token) => this.#runReset(reason, token));
     // window.fetch through the session (CONTRACT.md §5.3): an own property,
@@ -504,6 +503,7 @@ class Session {
   // leave pending is awaited within resetTimeoutMs. A non-zero `token`: the
   // core holds a login until it hears back.
   #runReset(reason, token) {
+    const { clear, timeoutMs } = this.#reset;
     const info = Object.freeze({ reason, timestamp: Date.now() });
     const pending = [];
     const run = (what, fn) => {
@@ -517,9 +517,9 @@ class Session {
     };
     for (const { hook } of [...this.#hooks]) run('Reset hook', () => hook(info));
     for (const kind of CLEANER_KINDS) {
-      if (this.#clear[kind]) run(`Reset cleaner ${kind}`, () => cleaners[kind](this.#clear[kind]));
+      if (clear[kind]) run(`Reset cleaner ${kind}`, () => cleaners[kind](clear[kind]));
     }
-    const cleanerCount = Object.keys(this.#clear).length;
+    const cleanerCount = Object.keys(clear).length;
     if (this.#hooks.length + cleanerCount > 0) {
       this.#log('debug', `[Auth] App state reset (${reason}): ${this.#hooks.length} hook(s), ${cleanerCount} cleaner(s), ${pending.length} still running`);
     }
@@ -527,9 +527,9 @@ class Session {
     if (pending.length > 0) {
       settled = new Promise((resolve) => {
         const timer = setTimeout(() => {
-          this.#log('warn', `[Auth] Reset hooks and cleaners still running after ${this.#resetTimeoutMs} ms; going on`);
+          this.#log('warn', `[Auth] Reset hooks and cleaners still running after ${timeoutMs} ms; going on`);
           resolve();
-        }, this.#resetTimeoutMs);
+        }, timeoutMs);
         Promise.all(pending).then(() => {
           clearTimeout(timer);
           resolve();
