@@ -282,16 +282,17 @@ mergeInto(LibraryManager.library, {
     }
     var leaseKey = 'cleanslate_lease:' + key;
     var owner = id + ':' + Math.random();
+    // The lease in storage; {} when there is none (or it cannot be read).
     var read = function () {
       try {
-        return JSON.parse(storage.getItem(leaseKey) || 'null');
+        return JSON.parse(storage.getItem(leaseKey)) || {};
       } catch {
-        return null;
+        return {};
       }
     };
     var attempt = function () {
       var current = read();
-      if (current && current['expires'] > Date.now() && current['owner'] !== owner) {
+      if (current['expires'] > Date.now() && current['owner'] !== owner) {
         setTimeout(attempt, 25);
         return;
       }
@@ -303,14 +304,12 @@ mergeInto(LibraryManager.library, {
       }
       // A tab that wrote at the same moment shows itself within a few ms.
       setTimeout(function () {
-        var check = read();
-        if (!check || check['owner'] !== owner) {
+        if (read()['owner'] !== owner) {
           setTimeout(attempt, 25);
           return;
         }
         grant(function () {
-          var now = read();
-          if (now && now['owner'] === owner) {
+          if (read()['owner'] === owner) {
             try {
               storage.removeItem(leaseKey);
             } catch {
