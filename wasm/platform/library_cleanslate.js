@@ -38,11 +38,11 @@ mergeInto(LibraryManager.library, {
   $csLocks: {},
   $csStorageFailure: '=""', // a leading '=' makes a string a value, not an alias
 
-  // A C string as JS, with an optional byte length. Empty strings (no error
-  // code, an empty body) are common: they are not decoded.
+  // A C string as JS. Empty strings (no error code, an empty body) are
+  // common: they are not decoded.
   $csString__deps: csStrings,
-  $csString: function (ptr, length) {
-    return ptr && HEAPU8[ptr] ? UTF8ToString(ptr, length) : '';
+  $csString: function (ptr) {
+    return ptr && HEAPU8[ptr] ? UTF8ToString(ptr) : '';
   },
 
   // A JS string copied into a fresh malloc'd C string; the C++ side frees it.
@@ -282,16 +282,17 @@ mergeInto(LibraryManager.library, {
     }
     var leaseKey = 'cleanslate_lease:' + key;
     var owner = id + ':' + Math.random();
+    // The lease in storage; {} when there is none (or it cannot be read).
     var read = function () {
       try {
-        return JSON.parse(storage.getItem(leaseKey) || 'null');
+        return JSON.parse(storage.getItem(leaseKey)) || {};
       } catch {
-        return null;
+        return {};
       }
     };
     var attempt = function () {
       var current = read();
-      if (current && current['expires'] > Date.now() && current['owner'] !== owner) {
+      if (current['expires'] > Date.now() && current['owner'] !== owner) {
         setTimeout(attempt, 25);
         return;
       }
@@ -303,14 +304,12 @@ mergeInto(LibraryManager.library, {
       }
       // A tab that wrote at the same moment shows itself within a few ms.
       setTimeout(function () {
-        var check = read();
-        if (!check || check['owner'] !== owner) {
+        if (read()['owner'] !== owner) {
           setTimeout(attempt, 25);
           return;
         }
         grant(function () {
-          var now = read();
-          if (now && now['owner'] === owner) {
+          if (read()['owner'] === owner) {
             try {
               storage.removeItem(leaseKey);
             } catch {
@@ -451,16 +450,17 @@ mergeInto(LibraryManager.library, {
 
   // ------------------------------------------------------------ results (wasm/bindings.cpp)
 
-  // Each result goes to the function of its kind that the JS entry
+  // Each result goes to Module.csResult, the function the JS entry
   // (web/src/cleanslate.js) passed to the module factory, with the id under
-  // which the entry keeps the waiting promise (`callback`).
+  // which the entry keeps the waiting function (`callback`) and that
+  // function's arguments.
 
   // login(): `code` is empty on success, else the error code with `error`
   // its message; `user` is the user object as JSON on success.
   cs_login_result__deps: ['$csString'],
   cs_login_result__sig: 'viiii',
   cs_login_result: function (callback, code, error, user) {
-    Module['csLoginResult'](callback, csString(code), csString(error), csString(user));
+    Module['csResult'](callback, csString(code), csString(error), csString(user));
   },
 
   // logout(): `code` is empty once local state is clean; `backendNotified`
@@ -468,7 +468,7 @@ mergeInto(LibraryManager.library, {
   cs_logout_result__deps: ['$csString'],
   cs_logout_result__sig: 'viii',
   cs_logout_result: function (callback, code, backendNotified) {
-    Module['csLogoutResult'](callback, csString(code), backendNotified !== 0);
+    Module['csResult'](callback, csString(code), backendNotified !== 0);
   },
 
   // request(): `code` is empty when an HTTP response arrived, with its
@@ -479,7 +479,7 @@ mergeInto(LibraryManager.library, {
   cs_request_result__deps: ['$csString'],
   cs_request_result__sig: 'viiiiiii',
   cs_request_result: function (callback, code, status, body, bodyLength, headers, statusText) {
-    Module['csRequestResult'](callback, csString(code), status, HEAPU8.slice(body, body + bodyLength),
+    Module['csResult'](callback, csString(code), status, HEAPU8.slice(body, body + bodyLength),
       csString(headers), csString(statusText));
   },
 });

@@ -30,10 +30,10 @@ export class SessionError extends Error {
 const WASM_URL = new URL('./cleanslate.wasm', import.meta.url);
 let corePromise = null;
 
-// Results come back from the core keyed by an id, through one function per
-// kind (wasm/platform/library_cleanslate.js: cs_login_result,
-// cs_logout_result, cs_request_result); each hands the waiting function the
-// result's own fields.
+// Results come back from the core through one function, csResult, with the
+// id they were asked under (wasm/platform/library_cleanslate.js:
+// cs_login_result, cs_logout_result, cs_request_result); the waiting
+// function gets the result's own fields.
 const pending = new Map();
 let nextCallback = 1;
 function callback(fn) {
@@ -49,13 +49,11 @@ function take(id) {
 // The reset of each live session by its handle, for the core's csReset.
 const sessionsByHandle = new Map();
 
-// Passed to the module factory; `code` is '' on success, else an error code.
+// Passed to the module factory. A result's first field, `code`, is '' on
+// success, else an error code.
 const results = {
   csReset: (handle, reason, token) => sessionsByHandle.get(handle)?.(reason, token),
-  csLoginResult: (id, code, error, userJson) => take(id)?.(code, error, userJson),
-  csLogoutResult: (id, code, backendNotified) => take(id)?.(code, backendNotified),
-  csRequestResult: (id, code, status, body, rawHeaders, statusText) =>
-    take(id)?.(code, status, body, rawHeaders, statusText),
+  csResult: (id, ...result) => take(id)?.(...result),
 };
 
 // In Node the wasm sits beside this file and is read through the built-in
@@ -117,6 +115,13 @@ function resolveApiBase(apiBase) {
   return base.href.replace(/\/+$/, '');
 }
 
+// `value instanceof` the global class `name`; false where the environment
+// has no such class.
+function isInstance(value, name) {
+  const type = globalThis[name];
+  return typeof type === 'function' && value instanceof type;
+}
+
 // "name: value" lines as getAllResponseHeaders() gives them; a repeated name
 // has its values joined with ", ". Scans with indexOf: this runs once per
 // response.
@@ -149,12 +154,11 @@ function decodeText(bytes) {
 }
 
 function parseData(body, contentType) {
-  if (body === '') return body;
-  if (/[/+]json\b/i.test(contentType) || (!contentType && /^\s*[[{]/.test(body))) {
+  if (body !== '' && (/[/+]json\b/i.test(contentType) || (!contentType && /^\s*[[{]/.test(body)))) {
     try {
       return JSON.parse(body);
     } catch {
-      return body;
+      // not JSON after all: the text
     }
   }
   return body;
@@ -166,14 +170,14 @@ function parseData(body, contentType) {
 function headersToJson(headers) {
   if (headers == null) return '';
   let entries;
-  if (typeof Headers === 'function' && headers instanceof Headers) {
+  if (isInstance(headers, 'Headers')) {
     entries = headers.entries();
   } else if (Array.isArray(headers)) {
     entries = headers.map((pair) => {
       if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError('each header must be a [name, value] pair');
       return pair;
     });
-  } else if (typeof headers === 'object' && (Object.getPrototypeOf(headers) === Object.prototype || Object.getPrototypeOf(headers) === null)) {
+  } else if (typeof headers === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(headers))) {
     entries = Object.entries(headers);
   } else {
     throw new TypeError('headers must be a Headers object, an array of pairs or a plain object');
@@ -317,6 +321,9 @@ const cleaners = {
 
 const describeError = (error) => (error && error.message) || String(error);
 
+// What login() and logout() resolve when they fail.
+const failure = (code, error = MESSAGES[code] || code) => ({ success: false, error, code });
+
 // What an aborted call rejects with, as fetch does: the signal's reason,
 // which is an 'AbortError' DOMException unless abort() was given another.
 function abortReason(signal) {
@@ -332,14 +339,26 @@ function checkSignal(signal) {
   return signal;
 }
 
-// A string or URLSearchParams body as { text, type }, `type` being the
-// Content-Type fetch() gives it; null for any other body.
+// A string or URLSearchParams body as { data, type }, `data` its text and
+// `type` the Content-Type fetch() gives it; null for any other body.
 function textBody(body) {
-  if (typeof body === 'string') return { text: body, type: 'text/plain;charset=UTF-8' };
-  if (typeof URLSearchParams === 'function' && body instanceof URLSearchParams) {
-    return { text: body.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  if (typeof body === 'string') return { data: body, type: 'text/plain;charset=UTF-8' };
+  if (isInstance(body, 'URLSearchParams')) {
+    return { data: body.toString(), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
   }
   return null;
+}
+
+// Any other body of request(), as JSON: { data, type } too.
+function jsonBody(body) {
+  let json;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw new TypeError(`body is not JSON-serialisable: ${error.message}`);
+  }
+  if (json === undefined) throw new TypeError('body is not JSON-serialisable');
+  return { data: json, type: 'application/json' };
 }
 
 let utf8Encoder;
@@ -350,21 +369,21 @@ function utf8(text) {
 
 // The bytes of a Blob's, a Response's or a Request's body.
 function readBody(source, type) {
-  return source.arrayBuffer().then((buffer) => ({ bytes: new Uint8Array(buffer), type }));
+  return source.arrayBuffer().then((buffer) => ({ data: new Uint8Array(buffer), type }));
 }
 
-// A fetch() body as { bytes, type }, `type` being the Content-Type a browser
-// would send with it (used unless the caller's headers name one); a promise
-// of it for the kinds that are read asynchronously (Blob, FormData, a
-// Request's own body). The bytes cross into the core as a Uint8Array, which
-// embind copies verbatim.
+// A fetch() body as { data, type }, `data` its bytes and `type` the
+// Content-Type a browser would send with it (used unless the caller's
+// headers name one); a promise of it for the kinds that are read
+// asynchronously (Blob, FormData, a Request's own body). The bytes cross into
+// the core as a Uint8Array, which embind copies verbatim.
 function bodyOf(body) {
   const text = textBody(body);
-  if (text) return { bytes: utf8(text.text), type: text.type };
-  if (body instanceof ArrayBuffer) return { bytes: new Uint8Array(body), type: '' };
-  if (ArrayBuffer.isView(body)) return { bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
-  if (typeof Blob === 'function' && body instanceof Blob) return readBody(body, body.type);
-  if (typeof FormData === 'function' && body instanceof FormData) {
+  if (text) return { data: utf8(text.data), type: text.type };
+  if (body instanceof ArrayBuffer) return { data: new Uint8Array(body), type: '' };
+  if (ArrayBuffer.isView(body)) return { data: new Uint8Array(body.buffer, body.byteOffset, body.byteLength), type: '' };
+  if (isInstance(body, 'Blob')) return readBody(body, body.type);
+  if (isInstance(body, 'FormData')) {
     // The platform's own multipart encoder: a Response made from the form
     // has its bytes and the Content-Type with the boundary.
     const encoded = new Response(body);
@@ -373,8 +392,8 @@ function bodyOf(body) {
   throw new TypeError('body must be a string, URLSearchParams, Blob, ArrayBuffer, typed array, DataView or FormData');
 }
 
-// fetch()'s arguments as the core's request: { method, target, headers,
-// body, signal }; `body` is null, { bytes, type } or a promise of it.
+// fetch()'s arguments as the core's request: { method, target, body,
+// signal, headersJson }; `body` is null, { data, type } or a promise of it.
 // Throws a TypeError for anything fetch() would refuse or this one does not take.
 function fetchCall(input, init) {
   let target;
@@ -384,9 +403,9 @@ function fetchCall(input, init) {
   let body = null;
   if (typeof input === 'string') {
     target = input;
-  } else if (typeof URL === 'function' && input instanceof URL) {
+  } else if (isInstance(input, 'URL')) {
     target = input.href;
-  } else if (typeof Request === 'function' && input instanceof Request) {
+  } else if (isInstance(input, 'Request')) {
     ({ url: target, method, headers, signal } = input);
     // Its Content-Type is in its headers. Read by method, not by
     // `input.body`, which not every browser has.
@@ -396,14 +415,13 @@ function fetchCall(input, init) {
   }
   if (init != null) {
     if (typeof init !== 'object') throw new TypeError('init must be an object');
-    if (init.method !== undefined) method = init.method;
-    if (init.headers !== undefined) headers = init.headers;
-    if (init.signal !== undefined) signal = init.signal;
+    // Each member init gives replaces the input's own.
+    ({ method = method, headers = headers, signal = signal } = init);
     if (init.body !== undefined) body = init.body === null ? null : bodyOf(init.body);
   }
   if (typeof method !== 'string') throw new TypeError('method must be a string');
   if (body !== null && /^(GET|HEAD)$/i.test(method)) throw new TypeError(`a ${method} request cannot have a body`);
-  return { method, target, headers, body, signal: checkSignal(signal) };
+  return { method, target, body, signal: checkSignal(signal), headersJson: headersToJson(headers) };
 }
 
 // Statuses whose Response has no body at all (the Response constructor
@@ -440,18 +458,17 @@ class Session {
   #userJson = 'null';
   #user = null;
   // The app's reset hooks (onReset), in registration order, the built-in
-  // cleaners asked for, their bound, and the reset that ran last.
+  // cleaners asked for and their bound ({ clear, timeoutMs }: resetOptions),
+  // and the reset that ran last.
   #hooks = [];
-  #clear;
-  #resetTimeoutMs;
+  #reset;
   #logLevel;
   #resetting = Promise.resolve();
 
   constructor(core, handle, reset, logLevel) {
     this.#core = core;
     this.#handle = handle;
-    this.#clear = reset.clear;
-    this.#resetTimeoutMs = reset.timeoutMs;
+    this.#reset = reset;
     this.#logLevel = logLevel;
     sessionsByHandle.set(handle, (reason, token) => this.#runReset(reason, token));
     // window.fetch through the session (CONTRACT.md §5.3): an own property,
@@ -486,22 +503,23 @@ class Session {
   // leave pending is awaited within resetTimeoutMs. A non-zero `token`: the
   // core holds a login until it hears back.
   #runReset(reason, token) {
+    const { clear, timeoutMs } = this.#reset;
     const info = Object.freeze({ reason, timestamp: Date.now() });
     const pending = [];
-    const failed = (what) => (error) => this.#log('warn', `[Auth] ${what} failed (non-critical): ${describeError(error)}`);
     const run = (what, fn) => {
+      const failed = (error) => this.#log('warn', `[Auth] ${what} failed (non-critical): ${describeError(error)}`);
       try {
         const result = fn();
-        if (result && typeof result.then === 'function') pending.push(Promise.resolve(result).catch(failed(what)));
+        if (result && typeof result.then === 'function') pending.push(Promise.resolve(result).catch(failed));
       } catch (error) {
-        failed(what)(error);
+        failed(error);
       }
     };
     for (const { hook } of [...this.#hooks]) run('Reset hook', () => hook(info));
     for (const kind of CLEANER_KINDS) {
-      if (this.#clear[kind]) run(`Reset cleaner ${kind}`, () => cleaners[kind](this.#clear[kind]));
+      if (clear[kind]) run(`Reset cleaner ${kind}`, () => cleaners[kind](clear[kind]));
     }
-    const cleanerCount = Object.keys(this.#clear).length;
+    const cleanerCount = Object.keys(clear).length;
     if (this.#hooks.length + cleanerCount > 0) {
       this.#log('debug', `[Auth] App state reset (${reason}): ${this.#hooks.length} hook(s), ${cleanerCount} cleaner(s), ${pending.length} still running`);
     }
@@ -509,9 +527,9 @@ class Session {
     if (pending.length > 0) {
       settled = new Promise((resolve) => {
         const timer = setTimeout(() => {
-          this.#log('warn', `[Auth] Reset hooks and cleaners still running after ${this.#resetTimeoutMs} ms; going on`);
+          this.#log('warn', `[Auth] Reset hooks and cleaners still running after ${timeoutMs} ms; going on`);
           resolve();
-        }, this.#resetTimeoutMs);
+        }, timeoutMs);
         Promise.all(pending).then(() => {
           clearTimeout(timer);
           resolve();
@@ -541,22 +559,22 @@ class Session {
   }
 
   login(email, password) {
-    if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
+    if (this.#disposed) return Promise.resolve(failure('disposed'));
     if (typeof email !== 'string' || typeof password !== 'string') {
-      return Promise.resolve({ success: false, error: 'email and password must be strings', code: 'invalid_argument' });
+      return Promise.resolve(failure('invalid_argument', 'email and password must be strings'));
     }
     return new Promise((resolve) => {
       this.#core._login(this.#handle, email, password, callback((code, error, userJson) => {
-        resolve(code ? { success: false, error, code } : { success: true, user: JSON.parse(userJson) });
+        resolve(code ? failure(code, error) : { success: true, user: JSON.parse(userJson) });
       }));
     });
   }
 
   logout() {
-    if (this.#disposed) return Promise.resolve({ success: false, error: MESSAGES.disposed, code: 'disposed' });
+    if (this.#disposed) return Promise.resolve(failure('disposed'));
     return new Promise((resolve) => {
       this.#core.logout(this.#handle, callback((code, backendNotified) => {
-        const result = code ? { success: false, error: MESSAGES[code] || code, code } : { success: true, backendNotified };
+        const result = code ? failure(code) : { success: true, backendNotified };
         // The app's reset of this logout, bounded by resetTimeoutMs, ends first.
         this.#resetting.then(() => resolve(result));
       }));
@@ -569,33 +587,18 @@ class Session {
       return Promise.reject(new SessionError('invalid_argument', 'method and path must be strings'));
     }
     const { body, headers, signal } = options || {};
-    let text = '';
-    let hasBody = false;
-    let contentType = '';
-    if (body !== undefined && body !== null) {
-      hasBody = true;
-      const plain = textBody(body);
-      if (plain) {
-        ({ text, type: contentType } = plain);
-      } else {
-        try {
-          text = JSON.stringify(body);
-        } catch (error) {
-          return Promise.reject(new SessionError('invalid_argument', `body is not JSON-serialisable: ${error.message}`));
-        }
-        if (text === undefined) return Promise.reject(new SessionError('invalid_argument', 'body is not JSON-serialisable'));
-        contentType = 'application/json';
-      }
-    }
+    // { data, type } as for fetch(), but `data` stays a string.
+    let content = null;
     let headersJson;
     let abortSignal;
     try {
+      if (body !== undefined && body !== null) content = textBody(body) || jsonBody(body);
       headersJson = headersToJson(headers);
       abortSignal = checkSignal(signal);
     } catch (error) {
       return Promise.reject(new SessionError('invalid_argument', error.message));
     }
-    return this.#send(method, path, text, hasBody, contentType, headersJson, abortSignal).then(({ status, bytes, rawHeaders }) => {
+    return this.#send(method, path, content, headersJson, abortSignal).then(({ status, bytes, rawHeaders }) => {
       const responseHeaders = parseHeaders(rawHeaders);
       return {
         status,
@@ -612,10 +615,8 @@ class Session {
       throw new SessionError('unsupported_environment', 'fetch() needs Response and Headers on globalThis');
     }
     let call;
-    let headersJson;
     try {
       call = fetchCall(input, init);
-      headersJson = headersToJson(call.headers);
     } catch (error) {
       throw new SessionError('invalid_argument', error.message);
     }
@@ -633,16 +634,15 @@ class Session {
         throw new SessionError('invalid_argument', `the body could not be read: ${error.message}`);
       }
     }
-    const answer = await this.#send(method, call.target, body ? body.bytes : '', body !== null, body ? body.type : '',
-      headersJson, signal);
-    return toResponse(method, answer);
+    return toResponse(method, await this.#send(method, call.target, body, call.headersJson, signal));
   }
 
-  // Starts a request in the core and resolves { status, bytes, rawHeaders,
-  // statusText } for any HTTP answer. An abort signal cancels it in the core
-  // (wherever it waits; its XHR is aborted) and rejects at once; an
-  // already-aborted one rejects before anything is sent.
-  #send(method, target, body, hasBody, contentType, headersJson, signal) {
+  // Starts a request in the core, with `body` null or { data, type }, and
+  // resolves { status, bytes, rawHeaders, statusText } for any HTTP answer.
+  // An abort signal cancels it in the core (wherever it waits; its XHR is
+  // aborted) and rejects at once; an already-aborted one rejects before
+  // anything is sent.
+  #send(method, target, body, headersJson, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(abortReason(signal));
@@ -659,7 +659,8 @@ class Session {
         if (code) reject(new SessionError(code));
         else resolve({ status, bytes, rawHeaders, statusText });
       });
-      call = this.#core._request(this.#handle, method, target, body, hasBody, contentType, headersJson, id);
+      call = this.#core._request(this.#handle, method, target, body ? body.data : '', body !== null,
+        body ? body.type : '', headersJson, id);
       // Listened to only while the call is pending (not settled within _request).
       if (signal && pending.has(id)) signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -717,7 +718,7 @@ export async function createSession(options = {}) {
     core = await loadCore();
   } catch (error) {
     // The runtime's abort() throws a bare string, possibly empty.
-    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${(error && error.message) || String(error) || 'aborted'}`);
+    throw new SessionError('load_failed', `${MESSAGES.load_failed}: ${describeError(error) || 'aborted'}`);
   }
   const handle = core._create(configJson);
   if (!handle) throw new SessionError('invalid_config', core._configError());
