@@ -1,7 +1,9 @@
 // Session configuration parsing and validation (see config.h).
 #include "config.h"
 
+#include <cctype>
 #include <cmath>
+#include <cstring>
 
 #include "json.h"
 
@@ -39,10 +41,9 @@ bool readPath(const JsonObject& j, const char* key, std::string* out, std::strin
 bool isHeaderName(const std::string& name) {
   if (name.empty() || name.size() > 256) return false;
   for (char c : name) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                    std::string("!#$%&'*+-.^_`|~").find(c) != std::string::npos;
-    if (!ok) return false;
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0) continue;
+    // A NUL is checked apart: strchr would find the string's terminator.
+    if (c == '\0' || std::strchr("!#$%&'*+-.^_`|~", c) == nullptr) return false;
   }
   return true;
 }
