@@ -34,9 +34,10 @@ bool hasAmbiguousByte(const std::string& url) {
   return false;
 }
 
-bool isHttpScheme(const std::string& url) {
-  const std::string scheme = lower(url.substr(0, url.find(':')));
-  return scheme == "http" || scheme == "https";
+// The scheme url[0, length), lower-cased, when it is http or https; "" otherwise.
+std::string httpScheme(const std::string& url, std::size_t length) {
+  std::string scheme = lower(url.substr(0, length));
+  return scheme == "http" || scheme == "https" ? scheme : std::string();
 }
 
 }  // namespace
@@ -45,10 +46,10 @@ std::optional<Origin> parseOrigin(const std::string& url) {
   const auto colon = url.find("://");
   // Browsers strip tabs/newlines and treat '\' as '/': anything of that
   // kind makes the authority ambiguous, so the URL is not trusted.
-  if (colon == std::string::npos || colon == 0 || hasAmbiguousByte(url)) return std::nullopt;
+  if (colon == std::string::npos || hasAmbiguousByte(url)) return std::nullopt;
   Origin origin;
-  origin.scheme = lower(url.substr(0, colon));
-  if (origin.scheme != "http" && origin.scheme != "https") return std::nullopt;
+  origin.scheme = httpScheme(url, colon);
+  if (origin.scheme.empty()) return std::nullopt;
   // The authority is url[start, end): a host, then ':' and a port or nothing.
   const std::size_t start = colon + 3;
   const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
@@ -102,7 +103,8 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
     out.url = startsWithSlashes(target) ? apiOrigin.scheme + ":" + target : target;
     const auto origin = parseOrigin(out.url);
     out.sameOrigin = origin.has_value() && *origin == apiOrigin;
-    out.readable = origin.has_value() || !(isHttpScheme(out.url) || hasAmbiguousByte(out.url));
+    // Readable: an origin parseOrigin reads, or a URL that is no http(s) one and has no ambiguous byte.
+    out.readable = origin.has_value() || (httpScheme(out.url, out.url.find(':')).empty() && !hasAmbiguousByte(out.url));
     return out;
   }
   std::string base = apiBase;
