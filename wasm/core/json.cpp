@@ -76,12 +76,18 @@ class Reader {
   std::size_t offset() { return lexer_.get_position().chars_read_total; }
 
   bool scalar(Token t) {
-    JsonMember member{{}, JsonKind::Null, {}, 0};
+    JsonMember member;
     switch (t) {
       case Token::literal_null: break;
-      case Token::literal_true: member = {{}, JsonKind::Bool, "true", 0}; break;
-      case Token::literal_false: member = {{}, JsonKind::Bool, "false", 0}; break;
-      case Token::value_string: member = {{}, JsonKind::String, std::move(lexer_.get_string()), 0}; break;
+      case Token::literal_true:
+      case Token::literal_false:
+        member.kind = JsonKind::Bool;
+        member.value = t == Token::literal_true ? "true" : "false";
+        break;
+      case Token::value_string:
+        member.kind = JsonKind::String;
+        member.value = std::move(lexer_.get_string());
+        break;
       case Token::value_unsigned:
         member.kind = JsonKind::Number;
         member.number = static_cast<double>(lexer_.get_number_unsigned());
