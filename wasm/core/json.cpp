@@ -120,6 +120,20 @@ class Reader {
   JsonKind nestedKind_ = JsonKind::Object;
 };
 
+// The letter of `c`'s two-character escape (\" \\ \b \f \n \r \t), or 0.
+char shortEscape(unsigned char c) {
+  switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return 0;
+  }
+}
+
 }  // namespace
 
 bool JsonObject::parse(const std::string& text) {
@@ -191,22 +205,15 @@ std::string jsonString(const std::string& text) {
   while (i < n) {
     const unsigned char c = s[i];
     if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
+      if (const char letter = shortEscape(c)) {
+        out += '\\';
+        out += letter;
+      } else if (c < 0x20) {
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
       }
       ++i;
       continue;
