@@ -62,7 +62,10 @@ class Reader {
         if (t != closer()) return false;
         if (--depth_ == 0) return lexer_.scan() == Token::end_of_input;
         if (depth_ == 1) {
-          members_->push_back({std::move(key_), nestedKind_, text_.substr(nestedStart_, offset() - nestedStart_), 0});
+          JsonMember member;
+          member.kind = nestedKind_;
+          member.value = text_.substr(nestedStart_, offset() - nestedStart_);
+          add(std::move(member));
         }
         t = lexer_.scan();
       }
@@ -103,11 +106,14 @@ class Reader {
         break;
       default: return false;
     }
-    if (depth_ == 1) {
-      member.key = std::move(key_);
-      members_->push_back(std::move(member));
-    }
+    if (depth_ == 1) add(std::move(member));
     return true;
+  }
+
+  // Adds a member to the top-level object, under the key read last.
+  void add(JsonMember&& member) {
+    member.key = std::move(key_);
+    members_->push_back(std::move(member));
   }
 
   const std::string& text_;
