@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace cleanslate {
 namespace {
@@ -146,7 +147,8 @@ bool JsonObject::parse(const std::string& text) {
   members_.clear();
   // nlohmann's lexer skips a leading BOM and stops at a NUL byte; JSON.parse()
   // accepts neither, and raw text handed to JS must parse there too.
-  if (text.find('\0') != std::string::npos || text.compare(0, 3, "\xEF\xBB\xBF") == 0) return false;
+  const bool bom = text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0;
+  if (bom || text.find('\0') != std::string::npos) return false;
   Reader reader(text, &members_);
   if (!reader.read()) {
     members_.clear();
