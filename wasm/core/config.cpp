@@ -49,7 +49,7 @@ bool readOptions(const JsonObject& j, Config* config, std::string* error) {
   const auto origin = parseOrigin(c.apiBase);
   if (!origin) return fail(error, "apiBase must be an absolute http(s) URL");
   c.apiOrigin = *origin;
-  while (!c.apiBase.empty() && c.apiBase.back() == '/') c.apiBase.pop_back();
+  c.apiBase.resize(c.apiBase.find_last_not_of('/') + 1);  // without trailing '/'s
   if (c.apiBase.find_first_of("?#") != std::string::npos) {
     return fail(error, "apiBase must not contain a query or fragment");
   }

@@ -107,8 +107,8 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
     out.readable = origin.has_value() || (httpScheme(out.url, out.url.find(':')).empty() && !hasAmbiguousByte(out.url));
     return out;
   }
-  std::string base = apiBase;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  // apiBase without trailing '/'s (npos + 1 is 0: all of it is '/'s)
+  const std::string base = apiBase.substr(0, apiBase.find_last_not_of('/') + 1);
   out.url = base + (target.empty() || target[0] != '/' ? "/" : "") + target;
   out.sameOrigin = true;
   return out;
