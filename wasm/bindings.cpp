@@ -41,7 +41,7 @@ bool parseHeaders(const std::string& json, Headers* out) {
 // One session with the browser adapters it runs on.
 class WasmSession {
  public:
-  WasmSession(int handle, Config config) : reset_(handle) {
+  WasmSession(int handle, Config&& config) : reset_(handle) {
     if (config.storage == StorageMode::Memory) {
       store_ = std::make_unique<MemoryStore>();
     } else {

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace cleanslate {
 namespace {
@@ -62,7 +63,10 @@ class Reader {
         if (t != closer()) return false;
         if (--depth_ == 0) return lexer_.scan() == Token::end_of_input;
         if (depth_ == 1) {
-          members_->push_back({std::move(key_), nestedKind_, text_.substr(nestedStart_, offset() - nestedStart_), 0});
+          JsonMember member;
+          member.kind = nestedKind_;
+          member.value = text_.substr(nestedStart_, offset() - nestedStart_);
+          add(std::move(member));
         }
         t = lexer_.scan();
       }
@@ -76,12 +80,18 @@ class Reader {
   std::size_t offset() { return lexer_.get_position().chars_read_total; }
 
   bool scalar(Token t) {
-    JsonMember member{{}, JsonKind::Null, {}, 0};
+    JsonMember member;
     switch (t) {
       case Token::literal_null: break;
-      case Token::literal_true: member = {{}, JsonKind::Bool, "true", 0}; break;
-      case Token::literal_false: member = {{}, JsonKind::Bool, "false", 0}; break;
-      case Token::value_string: member = {{}, JsonKind::String, std::move(lexer_.get_string()), 0}; break;
+      case Token::literal_true:
+      case Token::literal_false:
+        member.kind = JsonKind::Bool;
+        member.value = t == Token::literal_true ? "true" : "false";
+        break;
+      case Token::value_string:
+        member.kind = JsonKind::String;
+        member.value = std::move(lexer_.get_string());
+        break;
       case Token::value_unsigned:
         member.kind = JsonKind::Number;
         member.number = static_cast<double>(lexer_.get_number_unsigned());
@@ -97,11 +107,14 @@ class Reader {
         break;
       default: return false;
     }
-    if (depth_ == 1) {
-      member.key = std::move(key_);
-      members_->push_back(std::move(member));
-    }
+    if (depth_ == 1) add(std::move(member));
     return true;
+  }
+
+  // Adds a member to the top-level object, under the key read last.
+  void add(JsonMember&& member) {
+    member.key = std::move(key_);
+    members_->push_back(std::move(member));
   }
 
   const std::string& text_;
@@ -114,13 +127,28 @@ class Reader {
   JsonKind nestedKind_ = JsonKind::Object;
 };
 
+// The letter of `c`'s two-character escape (\" \\ \b \f \n \r \t), or 0.
+char shortEscape(unsigned char c) {
+  switch (c) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '\b': return 'b';
+    case '\f': return 'f';
+    case '\n': return 'n';
+    case '\r': return 'r';
+    case '\t': return 't';
+    default: return 0;
+  }
+}
+
 }  // namespace
 
 bool JsonObject::parse(const std::string& text) {
   members_.clear();
   // nlohmann's lexer skips a leading BOM and stops at a NUL byte; JSON.parse()
   // accepts neither, and raw text handed to JS must parse there too.
-  if (text.find('\0') != std::string::npos || text.compare(0, 3, "\xEF\xBB\xBF") == 0) return false;
+  const bool bom = text.size() >= 3 && std::memcmp(text.data(), "\xEF\xBB\xBF", 3) == 0;
+  if (bom || text.find('\0') != std::string::npos) return false;
   Reader reader(text, &members_);
   if (!reader.read()) {
     members_.clear();
@@ -185,22 +213,15 @@ std::string jsonString(const std::string& text) {
   while (i < n) {
     const unsigned char c = s[i];
     if (c < 0x80) {
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
+      if (const char letter = shortEscape(c)) {
+        out += '\\';
+        out += letter;
+      } else if (c < 0x20) {
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else {
+        out += static_cast<char>(c);
       }
       ++i;
       continue;

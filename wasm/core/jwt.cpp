@@ -17,30 +17,27 @@ int sextet(char c) {
   if (c == '_' || c == '/') return 63;
   return -1;
 }
-}  // namespace
 
-std::optional<std::string> base64UrlDecode(const std::string& in) {
-  std::string s = in;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  if (s.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(s.size() * 3 / 4);
+// Decodes base64url text[0, size), padded or not, into `out`; false on an
+// invalid character or length.
+bool decodeBase64Url(const char* text, std::size_t size, std::string* out) {
+  while (size > 0 && text[size - 1] == '=') --size;
+  if (size % 4 == 1) return false;
+  out->reserve(size * 3 / 4);
   unsigned buffer = 0;
   int bits = 0;
-  for (char c : s) {
-    const int v = sextet(c);
-    if (v < 0) return std::nullopt;
+  for (std::size_t i = 0; i < size; ++i) {
+    const int v = sextet(text[i]);
+    if (v < 0) return false;
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+      out->push_back(static_cast<char>((buffer >> bits) & 0xFF));
     }
   }
-  return out;
+  return true;
 }
-
-namespace {
 
 // A finite NumericDate claim within [1, 1e11], or nothing.
 std::optional<double> timeClaim(const JsonObject& claims, const char* name) {
@@ -53,16 +50,23 @@ std::optional<double> timeClaim(const JsonObject& claims, const char* name) {
 
 }  // namespace
 
+std::optional<std::string> base64UrlDecode(const std::string& in) {
+  std::string out;
+  if (!decodeBase64Url(in.data(), in.size(), &out)) return std::nullopt;
+  return out;
+}
+
 std::optional<JwtTimes> jwtTimes(const std::string& token) {
   if (token.size() > kMaxTokenBytes) return std::nullopt;
   const auto first = token.find('.');
   if (first == std::string::npos) return std::nullopt;
   const auto second = token.find('.', first + 1);
   if (second == std::string::npos || token.find('.', second + 1) != std::string::npos) return std::nullopt;
-  const auto payload = base64UrlDecode(token.substr(first + 1, second - first - 1));
-  if (!payload) return std::nullopt;
+  std::string payload;
   JsonObject claims;
-  if (!claims.parse(*payload)) return std::nullopt;
+  if (!decodeBase64Url(token.data() + first + 1, second - first - 1, &payload) || !claims.parse(payload)) {
+    return std::nullopt;
+  }
   const auto exp = timeClaim(claims, "exp");
   if (!exp) return std::nullopt;
   return JwtTimes{*exp, timeClaim(claims, "iat")};

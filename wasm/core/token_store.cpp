@@ -73,18 +73,15 @@ std::string TokenStore::read(const char* key) {
 
 void TokenStore::write(const char* key, const std::string& value) {
   if (active()->set(key, value)) return;
-  const std::string why = active()->lastError();
-  // Whatever the failed store still holds is abandoned: carry over what we
-  // can read, then write to memory.
-  static constexpr const char* kKeys[] = {kAccessKey, kRefreshKey, kUserKey, kLastUserKey};
-  std::string carried[4];
-  for (int i = 0; i < 4; ++i) {
-    backing_->get(kKeys[i], &carried[i]);
-    backing_->remove(kKeys[i]);
-  }
-  fallBack(why);
-  for (int i = 0; i < 4; ++i) {
-    if (!carried[i].empty()) fallback_->set(kKeys[i], carried[i]);
+  // Only the backing store refuses a write (memory never does). Whatever it
+  // still holds is abandoned: what can be read of it is carried over to
+  // memory, then the value is written there.
+  fallBack(active()->lastError());
+  for (const char* carriedKey : {kAccessKey, kRefreshKey, kUserKey, kLastUserKey}) {
+    std::string carried;
+    backing_->get(carriedKey, &carried);
+    backing_->remove(carriedKey);
+    if (!carried.empty()) fallback_->set(carriedKey, carried);
   }
   fallback_->set(key, value);
 }

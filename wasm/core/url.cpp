@@ -1,12 +1,21 @@
 // Origin parsing and target resolution (see url.h).
 #include "url.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace cleanslate {
 namespace {
 
-bool isHostChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-'; }
+// A host name: letters, digits, '-' and dots, no dot leading, trailing or
+// doubled. Anything else ('@', '%', ':' and the like) is refused.
+bool isHostName(const std::string& host) {
+  if (host.empty() || host.front() == '.' || host.back() == '.' || host.find("..") != std::string::npos) return false;
+  for (char c : host) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '.' && c != '-') return false;
+  }
+  return true;
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -25,73 +34,56 @@ bool hasAmbiguousByte(const std::string& url) {
   return false;
 }
 
-bool isHttpScheme(const std::string& url) {
-  const std::string scheme = lower(url.substr(0, url.find(':')));
-  return scheme == "http" || scheme == "https";
+// The scheme url[0, length), lower-cased, when it is http or https; "" otherwise.
+std::string httpScheme(const std::string& url, std::size_t length) {
+  std::string scheme = lower(url.substr(0, length));
+  return scheme == "http" || scheme == "https" ? scheme : std::string();
 }
 
 }  // namespace
 
 std::optional<Origin> parseOrigin(const std::string& url) {
   const auto colon = url.find("://");
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  // Browsers strip tabs/newlines and treat '\' as '/': anything of that
+  // kind makes the authority ambiguous, so the URL is not trusted.
+  if (colon == std::string::npos || hasAmbiguousByte(url)) return std::nullopt;
   Origin origin;
-  origin.scheme = lower(url.substr(0, colon));
-  if (origin.scheme != "http" && origin.scheme != "https") return std::nullopt;
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    // Browsers strip tabs/newlines and treat '\' as '/': anything of that
-    // kind makes the authority ambiguous, so the URL is not trusted.
-    if (u <= 0x20 || u == 0x7f || c == '\\') return std::nullopt;
-  }
+  origin.scheme = httpScheme(url, colon);
+  if (origin.scheme.empty()) return std::nullopt;
+  // The authority is url[start, end): a host, then ':' and a port or nothing.
   const std::size_t start = colon + 3;
-  std::size_t end = url.find_first_of("/?#", start);
-  if (end == std::string::npos) end = url.size();
-  const std::string authority = url.substr(start, end - start);
-  if (authority.empty()) return std::nullopt;
-
-  std::string host;
-  std::string portText;
-  if (authority[0] == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    host = authority.substr(0, close + 1);
-    for (std::size_t i = 1; i < close; ++i) {
-      const char c = authority[i];
+  const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  if (start == end) return std::nullopt;
+  std::size_t hostEnd = 0;  // where the host ends
+  const bool literal = url[start] == '[';
+  if (literal) {
+    // An IPv6 literal, brackets kept.
+    const auto close = url.find(']', start);
+    if (close >= end) return std::nullopt;
+    for (std::size_t i = start + 1; i < close; ++i) {
+      const char c = url[i];
       if (std::isxdigit(static_cast<unsigned char>(c)) == 0 && c != ':' && c != '.') return std::nullopt;
     }
-    const std::string rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') return std::nullopt;
-      portText = rest.substr(1);
-      if (portText.empty()) return std::nullopt;
-    }
+    hostEnd = close + 1;
   } else {
-    const auto portSep = authority.find(':');
-    host = authority.substr(0, portSep);
-    if (portSep != std::string::npos) {
-      portText = authority.substr(portSep + 1);
-      if (portText.empty()) return std::nullopt;
-    }
-    if (host.empty()) return std::nullopt;
-    for (char c : host) {
-      if (!isHostChar(c)) return std::nullopt;  // '@', '%', ':' and the like
-    }
-    if (host.front() == '.' || host.back() == '.' || host.find("..") != std::string::npos) return std::nullopt;
+    hostEnd = std::min(url.find(':', start), end);
   }
-  origin.host = lower(host);
-  if (portText.empty()) {
+  if (hostEnd != end && url[hostEnd] != ':') return std::nullopt;
+  origin.host = lower(url.substr(start, hostEnd - start));
+  if (!literal && !isHostName(origin.host)) return std::nullopt;
+  if (hostEnd == end) {
     origin.port = origin.scheme == "https" ? 443 : 80;
-  } else {
-    if (portText.size() > 5) return std::nullopt;
-    int port = 0;
-    for (char c : portText) {
-      if (std::isdigit(static_cast<unsigned char>(c)) == 0) return std::nullopt;
-      port = port * 10 + (c - '0');
-    }
-    if (port <= 0 || port > 65535) return std::nullopt;
-    origin.port = port;
+    return origin;
   }
+  const std::size_t digits = end - hostEnd - 1;
+  if (digits == 0 || digits > 5) return std::nullopt;
+  int port = 0;
+  for (std::size_t i = hostEnd + 1; i < end; ++i) {
+    if (std::isdigit(static_cast<unsigned char>(url[i])) == 0) return std::nullopt;
+    port = port * 10 + (url[i] - '0');
+  }
+  if (port <= 0 || port > 65535) return std::nullopt;
+  origin.port = port;
   return origin;
 }
 
@@ -111,11 +103,12 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
     out.url = startsWithSlashes(target) ? apiOrigin.scheme + ":" + target : target;
     const auto origin = parseOrigin(out.url);
     out.sameOrigin = origin.has_value() && *origin == apiOrigin;
-    out.readable = origin.has_value() || !(isHttpScheme(out.url) || hasAmbiguousByte(out.url));
+    // Readable: an origin parseOrigin reads, or a URL that is no http(s) one and has no ambiguous byte.
+    out.readable = origin.has_value() || (httpScheme(out.url, out.url.find(':')).empty() && !hasAmbiguousByte(out.url));
     return out;
   }
-  std::string base = apiBase;
-  while (!base.empty() && base.back() == '/') base.pop_back();
+  // apiBase without trailing '/'s (npos + 1 is 0: all of it is '/'s)
+  const std::string base = apiBase.substr(0, apiBase.find_last_not_of('/') + 1);
   out.url = base + (target.empty() || target[0] != '/' ? "/" : "") + target;
   out.sameOrigin = true;
   return out;

@@ -1,12 +1,15 @@
-// A compact strtod for the wasm build only. nlohmann/json's lexer converts
-// every number it reads with strtod, and musl's correctly rounded version
-// brings a 128-bit soft-float library with it. Measured on Emscripten 3.1.6
-// (build with and without this file): it keeps web/dist/cleanslate.wasm
-// 14,367 B smaller, 6,889 B gzip -9; the JS glue is unaffected. The
-// core reads numbers only from auth answers, options and JWT claims (`exp`),
-// where a result within a few ulp of the exact value is all that is needed;
-// API response bodies are parsed in JavaScript, not here. The lexer has
-// already checked the JSON number grammar before it calls this.
+// A compact strtod for the wasm build only (and, at the end, strtoull and
+// strtoll). nlohmann/json's lexer converts every number it reads with
+// strtod, and musl's correctly rounded version brings a 128-bit soft-float
+// library with it. Measured on Emscripten 3.1.6 (build with and without
+// this file): it keeps web/dist/cleanslate.wasm 14,367 B smaller, 6,889 B
+// gzip -9; the JS glue is unaffected. The core reads numbers only from
+// auth answers, options and JWT claims (`exp`), where a result within a few
+// ulp of the exact value is all that is needed; API response bodies are
+// parsed in JavaScript, not here. The lexer has already checked the JSON
+// number grammar before it calls this.
+#include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdlib>
 
@@ -92,3 +95,42 @@ extern "C" double strtod(const char* text, char** end) {
 // strtod object (which defines all three) out of the link.
 extern "C" float strtof(const char* text, char** end) { return static_cast<float>(strtod(text, end)); }
 extern "C" long double strtold(const char* text, char** end) { return strtod(text, end); }
+
+// The lexer reads an integer with strtoull (digits) or strtoll ('-' and
+// digits), and falls back to strtod when that overflows (errno set). musl's
+// versions go through a scanner for every base, sign and blank rule, which
+// these inputs never need. Measured as above: the wasm is 116 B gzip -9
+// smaller. Exact, as musl's are; base 10 only: the lexer asks for no other.
+namespace {
+
+// The decimal digits at `digits` as a number no greater than `limit`:
+// `limit` with errno = ERANGE past it. `*end`: after the digits, or `text`
+// when there is none.
+unsigned long long readDigits(const char* text, const char* digits, char** end, unsigned long long limit) {
+  const char* p = digits;
+  unsigned long long value = 0;
+  bool overflow = false;
+  for (; isDigit(*p); ++p) {
+    const auto digit = static_cast<unsigned long long>(*p - '0');
+    if (value > (limit - digit) / 10) overflow = true;
+    else value = value * 10 + digit;
+  }
+  if (end != nullptr) *end = const_cast<char*>(p == digits ? text : p);
+  if (!overflow) return value;
+  errno = ERANGE;
+  return limit;
+}
+
+}  // namespace
+
+extern "C" unsigned long long strtoull(const char* text, char** end, int /*base*/) {
+  return readDigits(text, text, end, ULLONG_MAX);
+}
+
+extern "C" long long strtoll(const char* text, char** end, int /*base*/) {
+  const bool negative = *text == '-';
+  // LLONG_MIN's magnitude is one more than LLONG_MAX.
+  const unsigned long long largest = static_cast<unsigned long long>(LLONG_MAX) + (negative ? 1 : 0);
+  const unsigned long long magnitude = readDigits(text, negative ? text + 1 : text, end, largest);
+  return negative ? static_cast<long long>(0ULL - magnitude) : static_cast<long long>(magnitude);
+}

@@ -13,8 +13,7 @@
 #include <emscripten/emscripten.h>
 
 #include <climits>
-#include <cstdint>
-#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <typeinfo>
 
@@ -31,24 +30,8 @@ __attribute__((constructor)) void __embind_register_native_and_builtin_types() {
   _embind_register_std_string(TypeID<std::string>::get(), "std::string");
 }
 
-// A name for a type embind reports as unbound: without RTTI, its address
-// ("0x..."), as bind.cpp prints it, but without sprintf.
-EMSCRIPTEN_KEEPALIVE const char* __getTypeName(const std::type_info* type) {
-  auto value = reinterpret_cast<uintptr_t>(type);
-  char text[2 + 2 * sizeof(uintptr_t) + 1];
-  int n = static_cast<int>(sizeof(text)) - 1;
-  text[n] = '\0';
-  do {
-    text[--n] = "0123456789abcdef"[value & 15];
-    value >>= 4;
-  } while (value != 0);
-  text[--n] = 'x';
-  text[--n] = '0';
-  char* name = static_cast<char*>(std::malloc(sizeof(text) - static_cast<std::size_t>(n)));
-  if (name != nullptr) {
-    for (int i = 0; i + n < static_cast<int>(sizeof(text)); ++i) name[i] = text[n + i];
-  }
-  return name;
-}
+// A name for a type embind reports as unbound. Without RTTI there is no
+// real one; the error names the binding that uses the type.
+EMSCRIPTEN_KEEPALIVE const char* __getTypeName(const std::type_info*) { return strdup("(type without RTTI)"); }
 
 }  // extern "C"
