@@ -188,41 +188,31 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   }
   inFlight_ = false;
   std::vector<RefreshWaiter> waiters = std::move(waiters_);  // leaves waiters_ empty
-  if (answered && status >= 200 && status < 300) {
-    JsonObject body;
-    std::string access;
-    std::string refresh;
-    if (result.response.body.size() <= config_.maxAuthResponseBytes && body.parse(result.response.body) &&
-        body.string("access_token", &access) && body.string("refresh_token", &refresh) && isHeaderValue(access)) {
-      credentials_.tokens.rotate(access, refresh);
-      credentials_.ownRefresh = refresh;
-      received(refresh, body, access);
-      delegate_.announceRefresh(access, refresh);
-      if (credentials_.shared() && lockRelease_) {
-        // Hold the lock a moment longer so the write reaches the other tabs'
-        // view of storage before one of them can act on it.
-        lockHold_.arm(kLockHoldMs, [this]() { releaseLock(); });
-      } else {
-        releaseLock();
-      }
-      backoffMs_ = 0;
-      log_(LogLevel::Info, "[Auth] Token refreshed");
-      delegate_.refreshed();
-      schedule();
-      delegate_.answerWaiters(std::move(waiters), {true, std::nullopt});
-      return;
-    }
-    releaseLock();
-    delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::BadResponse});
-  } else if (answered && (status == 400 || status == 401 || status == 403)) {
+  if (answered && (status == 400 || status == 401 || status == 403)) {
     delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::SessionExpired});
     log_(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
     delegate_.endLocally(EndReason::Expired);
     return;
-  } else {
-    releaseLock();
-    delegate_.answerWaiters(std::move(waiters), {false, result.error});  // 5xx: the callers see their own 401
   }
+  const bool ok = answered && status >= 200 && status < 300;
+  if (ok && adopt(result.response.body)) {
+    if (credentials_.shared() && lockRelease_) {
+      // Hold the lock a moment longer so the write reaches the other tabs'
+      // view of storage before one of them can act on it.
+      lockHold_.arm(kLockHoldMs, [this]() { releaseLock(); });
+    } else {
+      releaseLock();
+    }
+    backoffMs_ = 0;
+    log_(LogLevel::Info, "[Auth] Token refreshed");
+    delegate_.refreshed();
+    schedule();
+    delegate_.answerWaiters(std::move(waiters), {true, std::nullopt});
+    return;
+  }
+  releaseLock();
+  // A 2xx not understood is bad_response; after a 5xx the callers see their own 401.
+  delegate_.answerWaiters(std::move(waiters), {false, ok ? ErrorCode::BadResponse : result.error});
   // The session survives a failed refresh; try again later, backing off.
   backoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, backoffMs_ * 2));
   log_(LogLevel::Warn, std::string("[Auth] Token refresh failed (") +
@@ -231,6 +221,21 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   if (!credentials_.heldRefresh().empty() && jwtExpiry(credentials_.heldAccess())) {
     proactive_.arm(backoffMs_, [this]() { start(credentials_.heldAccess()); });
   }
+}
+
+bool RefreshCoordinator::adopt(const std::string& answer) {
+  JsonObject body;
+  std::string access;
+  std::string refresh;
+  if (answer.size() > config_.maxAuthResponseBytes || !body.parse(answer) || !body.string("access_token", &access) ||
+      !body.string("refresh_token", &refresh) || !isHeaderValue(access)) {
+    return false;
+  }
+  credentials_.tokens.rotate(access, refresh);
+  credentials_.ownRefresh = refresh;
+  received(refresh, body, access);
+  delegate_.announceRefresh(access, refresh);
+  return true;
 }
 
 double RefreshCoordinator::retryDelayMs(const HttpResponse& response) {
