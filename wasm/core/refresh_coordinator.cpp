@@ -106,37 +106,38 @@ void RefreshCoordinator::wait(uint64_t call, HttpResponse original, const std::s
 void RefreshCoordinator::start(const std::string& seenAccess) {
   if (inFlight_ || credentials_.heldRefresh().empty()) return;
   inFlight_ = true;
+  seenAccess_ = seenAccess;
   attempt_ = 0;
   proactive_.cancel();
   const uint64_t epoch = ++epoch_;
   releaseLock();  // a lock still held a moment after the last refresh
-  if (lock_ == nullptr) return onLocked(epoch, seenAccess, nullptr);
+  if (lock_ == nullptr) return onLocked(epoch, nullptr);
   // The wait for the cross-tab lock is bounded like any request.
   lockDeadline_.arm(config_.requestTimeoutMs, [this]() { finish(generation_, {ErrorCode::Timeout, {}}); });
   Liveness::Watch alive = alive_.watch();
   lock_->acquire("cleanslate-refresh:" + config_.apiBase, config_.requestTimeoutMs + 1000.0,
-                 [this, alive, epoch, seenAccess](TabLock::Release release) {
+                 [this, alive, epoch](TabLock::Release release) {
                    if (!alive) return release();
-                   onLocked(epoch, seenAccess, std::move(release));
+                   onLocked(epoch, std::move(release));
                  });
 }
 
-void RefreshCoordinator::onLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release) {
+void RefreshCoordinator::onLocked(uint64_t epoch, TabLock::Release release) {
   if (epoch != epoch_ || !inFlight_ || disposed_) {
     release();  // this refresh was given up while waiting
     return;
   }
   lockDeadline_.cancel();
   lockRelease_ = std::move(release);
-  decide(epoch, seenAccess, kStoragePolls);
+  decide(epoch, kStoragePolls);
 }
 
-void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, int pollsLeft) {
+void RefreshCoordinator::decide(uint64_t epoch, int pollsLeft) {
   if (epoch != epoch_ || !inFlight_ || disposed_) return;
   // Another tab announced a rotation this tab's view of storage does not
   // show yet: refreshing with the old token now would trip reuse detection.
   if (!rotatedFp_.empty() && fingerprint(credentials_.heldRefresh()) != rotatedFp_ && pollsLeft > 0) {
-    poll_.arm(kStoragePollMs, [this, epoch, seenAccess, pollsLeft]() { decide(epoch, seenAccess, pollsLeft - 1); });
+    poll_.arm(kStoragePollMs, [this, epoch, pollsLeft]() { decide(epoch, pollsLeft - 1); });
     return;
   }
   rotatedFp_.clear();
@@ -151,7 +152,7 @@ void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, i
     if (credentials_.active) delegate_.endLocally(EndReason::Remote);
     return;
   }
-  if (!access.empty() && access != seenAccess) {
+  if (!access.empty() && access != seenAccess_) {
     releaseLock();
     inFlight_ = false;
     schedule();
@@ -215,9 +216,8 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   delegate_.answerWaiters(std::move(waiters), {false, ok ? ErrorCode::BadResponse : result.error});
   // The session survives a failed refresh; try again later, backing off.
   backoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, backoffMs_ * 2));
-  log_(LogLevel::Warn, std::string("[Auth] Token refresh failed (") +
-                           (answered ? "HTTP " + decimal(status) : std::string(codeName(*result.error))) +
-                           "), keeping the session");
+  const std::string why = answered ? "HTTP " + decimal(status) : codeName(*result.error);
+  log_(LogLevel::Warn, "[Auth] Token refresh failed (" + why + "), keeping the session");
   if (!credentials_.heldRefresh().empty() && jwtExpiry(credentials_.heldAccess())) {
     proactive_.arm(backoffMs_, [this]() { start(credentials_.heldAccess()); });
   }

@@ -79,8 +79,8 @@ class RefreshCoordinator {
 
  private:
   void start(const std::string& seenAccess);
-  void onLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
-  void decide(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
+  void onLocked(uint64_t epoch, TabLock::Release release);
+  void decide(uint64_t epoch, int pollsLeft);
   void send(const std::string& refreshToken);
   void finish(uint64_t generation, const CallResult& result);
   // Stores and announces the tokens of a refresh answer, if it is one.
@@ -100,6 +100,7 @@ class RefreshCoordinator {
   bool disposed_ = false;
   uint64_t epoch_ = 0;  // moves on with every refresh: a lock granted late is given back
   int attempt_ = 0;     // retries after 429/503
+  std::string seenAccess_;  // the access token the refresh in flight replaces
   std::vector<RefreshWaiter> waiters_;
   TabLock::Release lockRelease_;
   ScopedTimer lockDeadline_;  // bounds the wait for the lock
