@@ -14,11 +14,11 @@ constexpr std::size_t kMaxDetailChars = 200;
 
 // The `detail` message of an error body, shortened; never echoes anything
 // that is not a plain string.
-std::string errorDetail(const HttpResponse& response, const std::string& fallback) {
-  std::string detail;
-  if (!parsedString(response.body, "detail", &detail)) return fallback;
-  if (detail.size() > kMaxDetailChars) detail.resize(kMaxDetailChars);
-  return detail;
+std::string errorDetail(const HttpResponse& response, std::string fallback) {
+  if (parsedString(response.body, "detail", &fallback) && fallback.size() > kMaxDetailChars) {
+    fallback.resize(kMaxDetailChars);
+  }
+  return fallback;
 }
 
 }  // namespace
