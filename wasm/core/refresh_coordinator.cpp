@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <utility>
 
 #include "jwt.h"
@@ -254,7 +253,7 @@ double RefreshCoordinator::retryDelayMs(const HttpResponse& response) {
   jitterState_ ^= jitterState_ << 13;
   jitterState_ ^= jitterState_ >> 7;
   jitterState_ ^= jitterState_ << 17;
-  const double base = kRefreshBackoffBaseMs * std::pow(2.0, attempt_ - 1);
+  const double base = kRefreshBackoffBaseMs * (1 << (attempt_ - 1));  // attempt_: 1 to kMaxRefreshRetries
   const double jitter = static_cast<double>(jitterState_ % 1000) / 1000.0;
   return std::min(base / 2 + jitter * base / 2, kMaxRetryAfterMs);
 }
