@@ -239,15 +239,12 @@ double RefreshCoordinator::retryDelayMs(const HttpResponse& response) {
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const auto at = lower.find("retry-after:");
   if (at != std::string::npos) {
-    std::size_t i = at + 12;
-    while (i < lower.size() && lower[i] == ' ') ++i;
+    const char* p = lower.c_str() + at + 12;  // NUL-terminated: the loops stop at the end
+    while (*p == ' ') ++p;
+    const char* const digits = p;
     double seconds = 0;
-    bool digits = false;
-    while (i < lower.size() && std::isdigit(static_cast<unsigned char>(lower[i])) != 0 && seconds < 1e6) {
-      seconds = seconds * 10 + (lower[i++] - '0');
-      digits = true;
-    }
-    if (digits) return std::min(seconds * 1000.0, kMaxRetryAfterMs);
+    for (; std::isdigit(static_cast<unsigned char>(*p)) != 0 && seconds < 1e6; ++p) seconds = seconds * 10 + (*p - '0');
+    if (p != digits) return std::min(seconds * 1000.0, kMaxRetryAfterMs);
   }
   jitterState_ ^= static_cast<uint64_t>(scheduler_.nowMs()) + 0x9E3779B97F4A7C15ULL;
   jitterState_ ^= jitterState_ << 13;
