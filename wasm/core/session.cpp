@@ -21,6 +21,14 @@ std::string errorDetail(const HttpResponse& response, std::string fallback) {
   return fallback;
 }
 
+// The message of a login answered without a session because something
+// overtook it: a newer login, the session's end, dispose().
+const char* overtakenMessage(ErrorCode why) {
+  return why == ErrorCode::Superseded ? "A newer login replaced this one"
+         : why == ErrorCode::Disposed ? "The session was disposed"
+                                      : "The session changed while logging in";
+}
+
 }  // namespace
 
 Session::Session(Config config, const Platform& platform)
@@ -146,7 +154,7 @@ void Session::joined(const std::string& user) {
 // ---------------------------------------------------------------- login
 
 void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
-  if (disposed_) return done({false, "", "The session was disposed", code::kDisposed});
+  if (disposed_) return done({false, "", overtakenMessage(ErrorCode::Disposed), code::kDisposed});
   if (email.empty() || password.empty()) {
     return done({false, "", "Email and password are required", code::kInvalidArgument});
   }
@@ -171,13 +179,13 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
   // Every failure is answered by the one call below the checks.
   std::optional<ErrorCode> error = result.error;
   std::string message;
-  if (error) {
-    message = *error == ErrorCode::Superseded       ? "A newer login replaced this one"
-              : *error == ErrorCode::SessionChanged ? "The session changed while logging in"
-                                                    : std::string("Login failed: ") + codeName(*error);
+  if (error == ErrorCode::Superseded || error == ErrorCode::SessionChanged) {
+    message = overtakenMessage(*error);
+  } else if (error) {
+    message = std::string("Login failed: ") + codeName(*error);
   } else if (seq != loginSeq_ || disposed_) {
     error = ErrorCode::SessionChanged;
-    message = "The session changed while logging in";
+    message = overtakenMessage(*error);
   } else if (status == 401) {
     error = ErrorCode::InvalidCredentials;
     message = errorDetail(response, "Invalid credentials");
@@ -260,10 +268,7 @@ void Session::dropHeld(ErrorCode why) {
   LoginCallback done = std::move(held_->done);
   held_.reset();
   ++heldEpoch_;
-  const char* message = why == ErrorCode::Superseded ? "A newer login replaced this one"
-                        : why == ErrorCode::Disposed ? "The session was disposed"
-                                                     : "The session changed while logging in";
-  done({false, "", message, codeName(why)});
+  done({false, "", overtakenMessage(why), codeName(why)});
 }
 
 void Session::rememberUser(const std::string& userHash) {
