@@ -146,9 +146,7 @@ void Session::joined(const std::string& user) {
   AcceptedLogin login;
   login.user = user;
   login.userHash = userHash(user);
-  if (holdForSwitch(login)) return;
-  rememberUser(login.userHash);
-  emit("auth:login", "\"user\":" + user);
+  if (!holdForSwitch(login)) completeLogin(std::move(login));
 }
 
 // ---------------------------------------------------------------- login
@@ -219,13 +217,16 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
 
 void Session::completeLogin(AcceptedLogin login) {
   rememberUser(login.userHash);
-  credentials_.tokens.store(login.access, login.refresh, login.user);
-  credentials_.ownRefresh = login.refresh;
-  credentials_.active = true;
-  tabs_.post("login", "\"user\":" + login.user + "," + tabs_.tokenFields(login.access, login.refresh));
-  refresh_.resetBackoff();
-  refresh_.schedule();
-  emit("auth:login", "\"user\":" + login.user);
+  const std::string userField = "\"user\":" + login.user;
+  if (login.done) {  // this tab's own login; another tab's, joined, holds its session already
+    credentials_.tokens.store(login.access, login.refresh, login.user);
+    credentials_.ownRefresh = login.refresh;
+    credentials_.active = true;
+    tabs_.post("login", userField + "," + tabs_.tokenFields(login.access, login.refresh));
+    refresh_.resetBackoff();
+    refresh_.schedule();
+  }
+  emit("auth:login", userField);
   login.done({true, login.user, "", ""});
 }
 
@@ -258,9 +259,7 @@ void Session::releaseHeld(uint64_t epoch) {
   if (epoch != heldEpoch_ || !held_ || disposed_) return;
   AcceptedLogin login = std::move(*held_);
   held_.reset();
-  if (login.done) return completeLogin(std::move(login));
-  rememberUser(login.userHash);
-  emit("auth:login", "\"user\":" + login.user);
+  completeLogin(std::move(login));
 }
 
 void Session::dropHeld(ErrorCode why) {
