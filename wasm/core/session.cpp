@@ -247,7 +247,7 @@ bool Session::holdForSwitch(AcceptedLogin& login) {
   // While the app's state is reset, this tab's own login holds no session:
   // nothing sent meanwhile carries the previous user's tokens.
   if (login.done) credentials_.active = false;
-  held_ = std::move(login);
+  held_.emplace(std::move(login));
   const uint64_t epoch = ++heldEpoch_;
   resetApp("switch", [this, alive = alive_.watch(), epoch]() {
     if (alive) releaseHeld(epoch);
