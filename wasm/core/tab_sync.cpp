@@ -95,8 +95,9 @@ void TabSync::receive(const std::string& messageJson) {
     credentials_.ownRefresh.clear();  // the other tab's session replaces this tab's own
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.store(access, refresh, user);
     joinFp_ = fp;
+    joinUser_ = user;
     refresh_.adopted(fp, numberMember(message, "ttl"));
-    join(++joinEpoch_, user, fp, kStoragePolls);
+    join(++joinEpoch_, kStoragePolls);
   } else if (type == "refresh") {
     if (!credentials_.active) return;
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.rotate(access, refresh);
@@ -104,14 +105,14 @@ void TabSync::receive(const std::string& messageJson) {
   }
 }
 
-void TabSync::join(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft) {
+void TabSync::join(uint64_t epoch, int pollsLeft) {
   if (epoch != joinEpoch_ || closed_) return;  // a newer login or a logout came meanwhile
   const std::string refreshToken = credentials_.tokens.refresh();
-  const bool visible = credentials_.tokens.hasTokens() && (fp.empty() || fingerprint(refreshToken) == fp);
+  const bool visible = credentials_.tokens.hasTokens() && (joinFp_.empty() || fingerprint(refreshToken) == joinFp_);
   if (!visible) {
     // Storage written by another tab can show up here a moment after its message.
     if (pollsLeft <= 0) return log_(LogLevel::Debug, "[Auth] Login in another tab left no tokens to join");
-    joinPoll_.arm(kStoragePollMs, [this, epoch, user, fp, pollsLeft]() { join(epoch, user, fp, pollsLeft - 1); });
+    joinPoll_.arm(kStoragePollMs, [this, epoch, pollsLeft]() { join(epoch, pollsLeft - 1); });
     return;
   }
   credentials_.active = true;
@@ -119,7 +120,7 @@ void TabSync::join(uint64_t epoch, const std::string& user, const std::string& f
   refresh_.joined();
   log_(LogLevel::Info, "[Auth] Logged in from another tab");
   refresh_.schedule();
-  delegate_.joined(user);
+  delegate_.joined(joinUser_);
 }
 
 }  // namespace cleanslate
