@@ -78,16 +78,16 @@ void RefreshCoordinator::schedule() {
   const std::string access = credentials_.heldAccess();
   const std::string refresh = credentials_.heldRefresh();
   if (access.empty() || refresh.empty()) return;
-  const std::string fp = fingerprint(refresh);
+  proactiveFp_ = fingerprint(refresh);
   const auto exp = jwtExpiry(access);
   const auto delay =
-      schedule_.delayMs(fp, scheduler_.monotonicMs(), scheduler_.nowMs(),
+      schedule_.delayMs(proactiveFp_, scheduler_.monotonicMs(), scheduler_.nowMs(),
                         exp ? std::optional<double>(*exp * 1000.0) : std::nullopt, config_.refreshLeewaySec * 1000.0);
   if (!delay) return;  // opaque, or no way to tell: reactive refresh only
   const bool due = *delay <= kMaxTimerMs;
-  proactive_.arm(std::min(*delay, kMaxTimerMs), [this, due, fp]() {
+  proactive_.arm(std::min(*delay, kMaxTimerMs), [this, due]() {
     // Tokens another tab rotated meanwhile get their own schedule.
-    if (due && fingerprint(credentials_.heldRefresh()) == fp) {
+    if (due && fingerprint(credentials_.heldRefresh()) == proactiveFp_) {
       start(credentials_.heldAccess());
     } else {
       schedule();

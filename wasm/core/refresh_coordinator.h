@@ -108,6 +108,7 @@ class RefreshCoordinator {
   ScopedTimer retry_;         // the next try after 429/503
   ScopedTimer poll_;          // waits for another tab's rotation to show in storage
   ScopedTimer proactive_;
+  std::string proactiveFp_;  // the tokens the proactive refresh last scheduled is for
   std::string rotatedFp_;  // announced by another tab, not yet seen in storage
   uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;
   RefreshSchedule schedule_;
