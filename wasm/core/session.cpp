@@ -338,8 +338,8 @@ void Session::endSession(EndReason reason, bool notifyBackend, LogoutCallback do
     if (askHolder) log_(LogLevel::Debug, "[Auth] The tab that holds the session tells the backend");
   }
   emit("auth:logout", reasonField);
-  if (disposed_) return done({false});  // a listener disposed the session
-  if (notifyBackend && !refreshToken.empty()) return notices_.send(refreshToken, std::move(done));
+  // No backend notice once a listener has disposed the session.
+  if (notifyBackend && !refreshToken.empty() && !disposed_) return notices_.send(refreshToken, std::move(done));
   done({false});
 }
 
