@@ -12,13 +12,12 @@ namespace {
 
 constexpr std::size_t kMaxDetailChars = 200;
 
-// The `detail` message of an error body, shortened; never echoes anything
-// that is not a plain string.
-std::string errorDetail(const HttpResponse& response, std::string fallback) {
-  if (parsedString(response.body, "detail", &fallback) && fallback.size() > kMaxDetailChars) {
-    fallback.resize(kMaxDetailChars);
+// Replaces `message` with the `detail` message of an error body, if any,
+// shortened; never echoes anything that is not a plain string.
+void readDetail(const HttpResponse& response, std::string* message) {
+  if (parsedString(response.body, "detail", message) && message->size() > kMaxDetailChars) {
+    message->resize(kMaxDetailChars);
   }
-  return fallback;
 }
 
 // The message of a login answered without a session because something
@@ -186,16 +185,19 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
     message = overtakenMessage(*error);
   } else if (status == 401) {
     error = ErrorCode::InvalidCredentials;
-    message = errorDetail(response, "Invalid credentials");
+    message = "Invalid credentials";
+    readDetail(response, &message);
   } else if (status == 429) {
     error = ErrorCode::RateLimited;
-    message = errorDetail(response, "Too many attempts");
+    message = "Too many attempts";
+    readDetail(response, &message);
   } else if (status >= 500) {
     error = ErrorCode::ServerError;
     message = "Server error (HTTP " + decimal(status) + ")";
   } else if (status < 200 || status >= 300) {
     error = ErrorCode::HttpError;
-    message = errorDetail(response, "Login failed (HTTP " + decimal(status) + ")");
+    message = "Login failed (HTTP " + decimal(status) + ")";
+    readDetail(response, &message);
   } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
              !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
              !isHeaderValue(access) || !body.object("user", &user)) {
