@@ -27,12 +27,12 @@ void LogoutNotices::send(const std::string& refreshToken, LogoutCallback done) {
   notice.done = std::move(done);
   notice.refreshToken = refreshToken;
   notice.deadline.arm(config_.logoutTimeoutMs, [this, id]() {
-    finish(id, false, "timed out after " + decimal(config_.logoutTimeoutMs) + " ms");
+    finish(id, false, withDecimal("timed out after ", config_.logoutTimeoutMs, " ms"));
   });
   transmit(id, authRequest(config_, "GET", config_.csrfPath), [this, id](const HttpResponse& response) {
     std::string csrf;
     if (response.status != 200 || !parsedString(response.body, "csrf_token", &csrf) || !isHeaderValue(csrf)) {
-      return finish(id, false, "CSRF token unavailable (HTTP " + decimal(response.status) + ")");
+      return finish(id, false, withDecimal("CSRF token unavailable (HTTP ", response.status, ")"));
     }
     postLogout(id, csrf);
   });
@@ -45,7 +45,7 @@ void LogoutNotices::postLogout(uint64_t id, const std::string& csrf) {
   request.body = refreshBody(notices_.find(id)->refreshToken);  // called with the notice held
   request.hasBody = true;
   transmit(id, request, [this, id](const HttpResponse& response) {
-    if (response.status < 200 || response.status >= 300) return finish(id, false, "HTTP " + decimal(response.status));
+    if (response.status < 200 || response.status >= 300) return finish(id, false, withDecimal("HTTP ", response.status));
     finish(id, true, "");
   });
 }

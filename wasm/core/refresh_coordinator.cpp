@@ -171,7 +171,7 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
     // again after a bounded, jittered pause. The waiters' own deadlines still run.
     ++attempt_;
     const double delay = retryDelayMs(result.response);
-    log_(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + decimal(status) + "), retrying in " +
+    log_(LogLevel::Warn, withDecimal("[Auth] Refresh throttled (HTTP ", status, "), retrying in ") +
                              decimal(static_cast<long long>(delay)) + " ms");
     retry_.arm(delay, [this, generation]() {
       if (generation != generation_ || !inFlight_) return;
@@ -185,7 +185,7 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   std::vector<RefreshWaiter> waiters = std::move(waiters_);  // leaves waiters_ empty
   if (answered && (status == 400 || status == 401 || status == 403)) {
     delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::SessionExpired});
-    log_(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
+    log_(LogLevel::Warn, withDecimal("[Auth] Refresh refused (HTTP ", status, "), session expired"));
     delegate_.endLocally(EndReason::Expired);
     return;
   }
@@ -210,7 +210,7 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   delegate_.answerWaiters(std::move(waiters), {false, ok ? ErrorCode::BadResponse : result.error});
   // The session survives a failed refresh; try again later, backing off.
   backoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, backoffMs_ * 2));
-  const std::string why = answered ? "HTTP " + decimal(status) : codeName(*result.error);
+  const std::string why = answered ? withDecimal("HTTP ", status) : codeName(*result.error);
   log_(LogLevel::Warn, "[Auth] Token refresh failed (" + why + "), keeping the session");
   if (!credentials_.heldRefresh().empty() && jwtExpiry(credentials_.heldAccess())) {
     proactive_.arm(backoffMs_, [this]() { start(credentials_.heldAccess()); });

@@ -193,10 +193,10 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
     readDetail(response, &message);
   } else if (status >= 500) {
     error = ErrorCode::ServerError;
-    message = "Server error (HTTP " + decimal(status) + ")";
+    message = withDecimal("Server error (HTTP ", status, ")");
   } else if (status < 200 || status >= 300) {
     error = ErrorCode::HttpError;
-    message = "Login failed (HTTP " + decimal(status) + ")";
+    message = withDecimal("Login failed (HTTP ", status, ")");
     readDetail(response, &message);
   } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
              !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
