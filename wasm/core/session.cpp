@@ -145,7 +145,7 @@ void Session::joined(const std::string& user) {
   AcceptedLogin login;
   login.user = user;
   login.userHash = userHash(user);
-  if (!holdForSwitch(login)) completeLogin(std::move(login));
+  if (!holdForSwitch(login)) completeLogin(login);
 }
 
 // ---------------------------------------------------------------- login
@@ -214,10 +214,10 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
   if (carryCsrf) csrf_.adopt();
   refresh_.received(refresh, body, access);  // the tokens' lifetime starts now, held or not
   AcceptedLogin login{access, refresh, user, userHash(user), std::move(done)};
-  if (!holdForSwitch(login)) completeLogin(std::move(login));
+  if (!holdForSwitch(login)) completeLogin(login);
 }
 
-void Session::completeLogin(AcceptedLogin login) {
+void Session::completeLogin(const AcceptedLogin& login) {
   rememberUser(login.userHash);
   const std::string userField = "\"user\":" + login.user;
   if (login.done) {  // this tab's own login; another tab's, joined, holds its session already
@@ -261,7 +261,7 @@ void Session::releaseHeld(uint64_t epoch) {
   if (epoch != heldEpoch_ || !held_ || disposed_) return;
   AcceptedLogin login = std::move(*held_);
   held_.reset();
-  completeLogin(std::move(login));
+  completeLogin(login);
 }
 
 void Session::dropHeld(ErrorCode why) {

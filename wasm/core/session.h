@@ -134,7 +134,7 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   void onLoginDone(uint64_t seq, const CallResult& result, LoginCallback& done);
   // Stores this tab's own login and tells the other tabs; fires auth:login
   // for it or for another tab's, joined.
-  void completeLogin(AcceptedLogin login);
+  void completeLogin(const AcceptedLogin& login);
   void endSession(EndReason reason, bool notifyBackend, LogoutCallback done);
   // The app's reset hooks and cleaners (CONTRACT.md §5.2), then this tab
   // forgets the last user. `settled` as in ResetSink::reset.
