@@ -42,7 +42,7 @@ class RefreshCoordinator {
    public:
     // POSTs `body` to endpoints.refresh through the pipeline.
     virtual void sendRefresh(std::string body, CallDone done) = 0;
-    virtual void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) = 0;
+    virtual void answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict verdict) = 0;
     // The tokens were rotated: tell the other tabs, then fire auth:refresh.
     virtual void announceRefresh(const std::string& access, const std::string& refresh) = 0;
     virtual void refreshed() = 0;

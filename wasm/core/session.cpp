@@ -122,7 +122,7 @@ void Session::sendRefresh(std::string body, CallDone done) {
   pipeline_.postAuth(config_.refreshPath, std::move(body), std::move(done));
 }
 
-void Session::answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) {
+void Session::answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict verdict) {
   pipeline_.answer(std::move(waiters), verdict);
 }
 

@@ -112,7 +112,7 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   void resume(uint64_t call, std::optional<ErrorCode> error) override;
   // RefreshCoordinator::Delegate
   void sendRefresh(std::string body, CallDone done) override;
-  void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) override;
+  void answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict verdict) override;
   void announceRefresh(const std::string& access, const std::string& refresh) override;
   void refreshed() override;
   void endLocally(EndReason reason) override;
