@@ -45,16 +45,17 @@ void LogoutNotices::postLogout(uint64_t id, const std::string& csrf) {
   request.body = refreshBody(notices_.find(id)->refreshToken);  // called with the notice held
   request.hasBody = true;
   transmit(id, request, [this, id](const HttpResponse& response) {
-    if (response.status < 200 || response.status >= 300) return finish(id, false, withDecimal("HTTP ", response.status));
+    if (response.status < 200 || response.status >= 300) {
+      return finish(id, false, withDecimal("HTTP ", response.status));
+    }
     finish(id, true, "");
   });
 }
 
 void LogoutNotices::transmit(uint64_t id, const HttpRequest& request, Answer answer) {
   notices_.find(id)->inTransport = true;  // called with the notice held
-  Liveness::Watch alive = alive_.watch();
-  const uint64_t handle =
-      transport_.send(request, [this, alive, id, answer = std::move(answer)](const HttpResponse& response) {
+  const uint64_t handle = transport_.send(
+      request, [this, alive = alive_.watch(), id, answer = std::move(answer)](const HttpResponse& response) {
         if (!alive) return;
         Notice* notice = notices_.find(id);
         if (notice == nullptr) return;

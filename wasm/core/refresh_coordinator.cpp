@@ -113,9 +113,8 @@ void RefreshCoordinator::start(const std::string& seenAccess) {
   if (lock_ == nullptr) return onLocked(epoch, nullptr);
   // The wait for the cross-tab lock is bounded like any request.
   lockDeadline_.arm(config_.requestTimeoutMs, [this]() { finish(generation_, {ErrorCode::Timeout, {}}); });
-  Liveness::Watch alive = alive_.watch();
   lock_->acquire("cleanslate-refresh:" + config_.apiBase, config_.requestTimeoutMs + 1000.0,
-                 [this, alive, epoch](TabLock::Release release) {
+                 [this, alive = alive_.watch(), epoch](TabLock::Release release) {
                    if (!alive) return release();
                    onLocked(epoch, std::move(release));
                  });

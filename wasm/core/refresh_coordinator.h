@@ -98,8 +98,8 @@ class RefreshCoordinator {
 
   bool inFlight_ = false;
   bool disposed_ = false;
-  uint64_t epoch_ = 0;  // moves on with every refresh: a lock granted late is given back
-  int attempt_ = 0;     // retries after 429/503
+  uint64_t epoch_ = 0;      // moves on with every refresh: a lock granted late is given back
+  int attempt_ = 0;         // retries after 429/503
   std::string seenAccess_;  // the access token the refresh in flight replaces
   std::vector<RefreshWaiter> waiters_;
   TabLock::Release lockRelease_;
@@ -109,7 +109,7 @@ class RefreshCoordinator {
   ScopedTimer poll_;          // waits for another tab's rotation to show in storage
   ScopedTimer proactive_;
   std::string proactiveFp_;  // the tokens the proactive refresh last scheduled is for
-  std::string rotatedFp_;  // announced by another tab, not yet seen in storage
+  std::string rotatedFp_;    // announced by another tab, not yet seen in storage
   uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;
   RefreshSchedule schedule_;
   double backoffMs_ = 0;   // the proactive retry's after a failed refresh

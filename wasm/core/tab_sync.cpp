@@ -22,8 +22,7 @@ TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler
 
 void TabSync::open() {
   if (channel_ == nullptr) return;
-  Liveness::Watch alive = alive_.watch();
-  channel_->open("cleanslate:" + config_.apiBase, [this, alive](const std::string& message) {
+  channel_->open("cleanslate:" + config_.apiBase, [this, alive = alive_.watch()](const std::string& message) {
     if (alive) receive(message);
   });
 }
