@@ -77,6 +77,7 @@ void TabSync::receive(const std::string& messageJson) {
       message.string("access_token", &access) && message.string("refresh_token", &refresh) && isHeaderValue(access);
   std::string fp;
   const bool hasFp = message.string("fp", &fp);
+  const auto ttl = numberMember(message, "ttl");
   if (type == "logout") {
     // A tab that logged out before it saw this tab's tokens names them by
     // fingerprint; the tab that wrote them revokes them, exactly once.
@@ -95,12 +96,12 @@ void TabSync::receive(const std::string& messageJson) {
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.store(access, refresh, user);
     joinFp_ = fp;
     joinUser_ = user;
-    refresh_.adopted(fp, numberMember(message, "ttl"));
+    refresh_.adopted(fp, ttl);
     join(++joinEpoch_, kStoragePolls);
   } else if (type == "refresh") {
     if (!credentials_.active) return;
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.rotate(access, refresh);
-    refresh_.rotatedElsewhere(hasFp ? &fp : nullptr, numberMember(message, "ttl"));
+    refresh_.rotatedElsewhere(hasFp ? &fp : nullptr, ttl);
   }
 }
 
