@@ -65,8 +65,7 @@ void CsrfCache::fetch() {
   log_(LogLevel::Info, "[CSRF] Fetching fresh token for new session");
   // Cancelled whenever the fetch stops, so it fires only for this one.
   deadline_.arm(config_.requestTimeoutMs, [this]() {
-    transport_.abort(handle_);
-    fetching_ = false;
+    stopFetch();
     resumeAll(ErrorCode::Timeout);
   });
   const uint64_t handle = transport_.send(authRequest(config_, "GET", config_.csrfPath),
