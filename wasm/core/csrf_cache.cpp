@@ -38,8 +38,7 @@ void CsrfCache::drop() {
   // turn: by then a logout has also moved the generation on, so they end
   // without touching the network.
   if (!waiters_.empty()) {
-    Liveness::Watch alive = alive_.watch();
-    scheduler_.setTimer(0, [this, alive, waiters = std::move(waiters_)]() {
+    scheduler_.setTimer(0, [this, alive = alive_.watch(), waiters = std::move(waiters_)]() {
       if (!alive) return;
       for (uint64_t id : waiters) delegate_.resume(id, std::nullopt);
     });
@@ -66,13 +65,11 @@ void CsrfCache::fetch() {
   log_(LogLevel::Info, "[CSRF] Fetching fresh token for new session");
   // Cancelled whenever the fetch stops, so it fires only for this one.
   deadline_.arm(config_.requestTimeoutMs, [this]() {
-    transport_.abort(handle_);
-    fetching_ = false;
+    stopFetch();
     resumeAll(ErrorCode::Timeout);
   });
-  Liveness::Watch alive = alive_.watch();
   const uint64_t handle = transport_.send(authRequest(config_, "GET", config_.csrfPath),
-                                          [this, alive, epoch](const HttpResponse& response) {
+                                          [this, alive = alive_.watch(), epoch](const HttpResponse& response) {
                                             if (alive) onAnswer(epoch, response);
                                           });
   if (fetching_ && epoch == epoch_) handle_ = handle;  // unless it answered synchronously

@@ -202,6 +202,10 @@ std::string decimal(long long value) {
   return std::string(p, text + sizeof(text));
 }
 
+std::string withDecimal(const char* before, long long value, const char* after) {
+  return before + decimal(value) + after;
+}
+
 std::string jsonString(const std::string& text) {
   static const char* const hex = "0123456789abcdef";
   std::string out;

@@ -25,35 +25,37 @@ void LogoutNotices::send(const std::string& refreshToken, LogoutCallback done) {
   const uint64_t id = nextId_++;
   Notice& notice = notices_.emplace(id, scheduler_);
   notice.done = std::move(done);
+  notice.refreshToken = refreshToken;
   notice.deadline.arm(config_.logoutTimeoutMs, [this, id]() {
-    finish(id, false, "timed out after " + decimal(config_.logoutTimeoutMs) + " ms");
+    finish(id, false, withDecimal("timed out after ", config_.logoutTimeoutMs, " ms"));
   });
-  transmit(id, authRequest(config_, "GET", config_.csrfPath), [this, id, refreshToken](const HttpResponse& response) {
+  transmit(id, authRequest(config_, "GET", config_.csrfPath), [this, id](const HttpResponse& response) {
     std::string csrf;
     if (response.status != 200 || !parsedString(response.body, "csrf_token", &csrf) || !isHeaderValue(csrf)) {
-      return finish(id, false, "CSRF token unavailable (HTTP " + decimal(response.status) + ")");
+      return finish(id, false, withDecimal("CSRF token unavailable (HTTP ", response.status, ")"));
     }
-    postLogout(id, refreshToken, csrf);
+    postLogout(id, csrf);
   });
 }
 
-void LogoutNotices::postLogout(uint64_t id, const std::string& refreshToken, const std::string& csrf) {
+void LogoutNotices::postLogout(uint64_t id, const std::string& csrf) {
   HttpRequest request = authRequest(config_, "POST", config_.logoutPath);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back(config_.csrfHeader, csrf);
-  request.body = refreshBody(refreshToken);
+  request.body = refreshBody(notices_.find(id)->refreshToken);  // called with the notice held
   request.hasBody = true;
   transmit(id, request, [this, id](const HttpResponse& response) {
-    if (response.status < 200 || response.status >= 300) return finish(id, false, "HTTP " + decimal(response.status));
+    if (response.status < 200 || response.status >= 300) {
+      return finish(id, false, withDecimal("HTTP ", response.status));
+    }
     finish(id, true, "");
   });
 }
 
 void LogoutNotices::transmit(uint64_t id, const HttpRequest& request, Answer answer) {
   notices_.find(id)->inTransport = true;  // called with the notice held
-  Liveness::Watch alive = alive_.watch();
-  const uint64_t handle =
-      transport_.send(request, [this, alive, id, answer = std::move(answer)](const HttpResponse& response) {
+  const uint64_t handle = transport_.send(
+      request, [this, alive = alive_.watch(), id, answer = std::move(answer)](const HttpResponse& response) {
         if (!alive) return;
         Notice* notice = notices_.find(id);
         if (notice == nullptr) return;

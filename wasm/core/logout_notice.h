@@ -38,10 +38,11 @@ class LogoutNotices {
     uint64_t handle = 0;
     ScopedTimer deadline;
     LogoutCallback done;
+    std::string refreshToken;  // the one to revoke
   };
   using Answer = Callback<void(const HttpResponse& response)>;
 
-  void postLogout(uint64_t id, const std::string& refreshToken, const std::string& csrf);
+  void postLogout(uint64_t id, const std::string& csrf);
   // Sends one step of notice `id`; `answer` gets its HTTP response.
   void transmit(uint64_t id, const HttpRequest& request, Answer answer);
   void finish(uint64_t id, bool ok, const std::string& reason);

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <utility>
 
 #include "jwt.h"
@@ -79,16 +78,16 @@ void RefreshCoordinator::schedule() {
   const std::string access = credentials_.heldAccess();
   const std::string refresh = credentials_.heldRefresh();
   if (access.empty() || refresh.empty()) return;
-  const std::string fp = fingerprint(refresh);
+  proactiveFp_ = fingerprint(refresh);
   const auto exp = jwtExpiry(access);
   const auto delay =
-      schedule_.delayMs(fp, scheduler_.monotonicMs(), scheduler_.nowMs(),
+      schedule_.delayMs(proactiveFp_, scheduler_.monotonicMs(), scheduler_.nowMs(),
                         exp ? std::optional<double>(*exp * 1000.0) : std::nullopt, config_.refreshLeewaySec * 1000.0);
   if (!delay) return;  // opaque, or no way to tell: reactive refresh only
   const bool due = *delay <= kMaxTimerMs;
-  proactive_.arm(std::min(*delay, kMaxTimerMs), [this, due, fp]() {
+  proactive_.arm(std::min(*delay, kMaxTimerMs), [this, due]() {
     // Tokens another tab rotated meanwhile get their own schedule.
-    if (due && fingerprint(credentials_.heldRefresh()) == fp) {
+    if (due && fingerprint(credentials_.heldRefresh()) == proactiveFp_) {
       start(credentials_.heldAccess());
     } else {
       schedule();
@@ -106,37 +105,37 @@ void RefreshCoordinator::wait(uint64_t call, HttpResponse original, const std::s
 void RefreshCoordinator::start(const std::string& seenAccess) {
   if (inFlight_ || credentials_.heldRefresh().empty()) return;
   inFlight_ = true;
+  seenAccess_ = seenAccess;
   attempt_ = 0;
   proactive_.cancel();
   const uint64_t epoch = ++epoch_;
   releaseLock();  // a lock still held a moment after the last refresh
-  if (lock_ == nullptr) return onLocked(epoch, seenAccess, nullptr);
+  if (lock_ == nullptr) return onLocked(epoch, nullptr);
   // The wait for the cross-tab lock is bounded like any request.
   lockDeadline_.arm(config_.requestTimeoutMs, [this]() { finish(generation_, {ErrorCode::Timeout, {}}); });
-  Liveness::Watch alive = alive_.watch();
   lock_->acquire("cleanslate-refresh:" + config_.apiBase, config_.requestTimeoutMs + 1000.0,
-                 [this, alive, epoch, seenAccess](TabLock::Release release) {
+                 [this, alive = alive_.watch(), epoch](TabLock::Release release) {
                    if (!alive) return release();
-                   onLocked(epoch, seenAccess, std::move(release));
+                   onLocked(epoch, std::move(release));
                  });
 }
 
-void RefreshCoordinator::onLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release) {
+void RefreshCoordinator::onLocked(uint64_t epoch, TabLock::Release release) {
   if (epoch != epoch_ || !inFlight_ || disposed_) {
     release();  // this refresh was given up while waiting
     return;
   }
   lockDeadline_.cancel();
   lockRelease_ = std::move(release);
-  decide(epoch, seenAccess, kStoragePolls);
+  decide(epoch, kStoragePolls);
 }
 
-void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, int pollsLeft) {
+void RefreshCoordinator::decide(uint64_t epoch, int pollsLeft) {
   if (epoch != epoch_ || !inFlight_ || disposed_) return;
   // Another tab announced a rotation this tab's view of storage does not
   // show yet: refreshing with the old token now would trip reuse detection.
   if (!rotatedFp_.empty() && fingerprint(credentials_.heldRefresh()) != rotatedFp_ && pollsLeft > 0) {
-    poll_.arm(kStoragePollMs, [this, epoch, seenAccess, pollsLeft]() { decide(epoch, seenAccess, pollsLeft - 1); });
+    poll_.arm(kStoragePollMs, [this, epoch, pollsLeft]() { decide(epoch, pollsLeft - 1); });
     return;
   }
   rotatedFp_.clear();
@@ -144,21 +143,16 @@ void RefreshCoordinator::decide(uint64_t epoch, const std::string& seenAccess, i
   // tokens while this one waited, or ended the session.
   const std::string access = credentials_.heldAccess();
   const std::string refresh = credentials_.heldRefresh();
-  if (refresh.empty()) {
-    releaseLock();
-    inFlight_ = false;
-    delegate_.answerWaiters(std::move(waiters_), {false, ErrorCode::SessionChanged});
-    if (credentials_.active) delegate_.endLocally(EndReason::Remote);
-    return;
-  }
-  if (!access.empty() && access != seenAccess) {
-    releaseLock();
-    inFlight_ = false;
-    schedule();
-    delegate_.answerWaiters(std::move(waiters_), {true, std::nullopt});  // replay with the other tab's token
-    return;
-  }
-  send(refresh);
+  const bool ended = refresh.empty();
+  if (!ended && (access.empty() || access == seenAccess_)) return send(refresh);
+  releaseLock();
+  inFlight_ = false;
+  if (!ended) schedule();
+  // The waiters replay with the other tab's token, or end with the session.
+  RefreshVerdict verdict{!ended, std::nullopt};
+  if (ended) verdict.error = ErrorCode::SessionChanged;
+  delegate_.answerWaiters(std::move(waiters_), verdict);
+  if (ended && credentials_.active) delegate_.endLocally(EndReason::Remote);
 }
 
 void RefreshCoordinator::send(const std::string& refreshToken) {
@@ -176,7 +170,7 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
     // again after a bounded, jittered pause. The waiters' own deadlines still run.
     ++attempt_;
     const double delay = retryDelayMs(result.response);
-    log_(LogLevel::Warn, "[Auth] Refresh throttled (HTTP " + decimal(status) + "), retrying in " +
+    log_(LogLevel::Warn, withDecimal("[Auth] Refresh throttled (HTTP ", status, "), retrying in ") +
                              decimal(static_cast<long long>(delay)) + " ms");
     retry_.arm(delay, [this, generation]() {
       if (generation != generation_ || !inFlight_) return;
@@ -188,49 +182,53 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
   }
   inFlight_ = false;
   std::vector<RefreshWaiter> waiters = std::move(waiters_);  // leaves waiters_ empty
-  if (answered && status >= 200 && status < 300) {
-    JsonObject body;
-    std::string access;
-    std::string refresh;
-    if (result.response.body.size() <= config_.maxAuthResponseBytes && body.parse(result.response.body) &&
-        body.string("access_token", &access) && body.string("refresh_token", &refresh) && isHeaderValue(access)) {
-      credentials_.tokens.rotate(access, refresh);
-      credentials_.ownRefresh = refresh;
-      received(refresh, body, access);
-      delegate_.announceRefresh(access, refresh);
-      if (credentials_.shared() && lockRelease_) {
-        // Hold the lock a moment longer so the write reaches the other tabs'
-        // view of storage before one of them can act on it.
-        lockHold_.arm(kLockHoldMs, [this]() { releaseLock(); });
-      } else {
-        releaseLock();
-      }
-      backoffMs_ = 0;
-      log_(LogLevel::Info, "[Auth] Token refreshed");
-      delegate_.refreshed();
-      schedule();
-      delegate_.answerWaiters(std::move(waiters), {true, std::nullopt});
-      return;
-    }
-    releaseLock();
-    delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::BadResponse});
-  } else if (answered && (status == 400 || status == 401 || status == 403)) {
+  if (answered && (status == 400 || status == 401 || status == 403)) {
     delegate_.answerWaiters(std::move(waiters), {false, ErrorCode::SessionExpired});
-    log_(LogLevel::Warn, "[Auth] Refresh refused (HTTP " + decimal(status) + "), session expired");
+    log_(LogLevel::Warn, withDecimal("[Auth] Refresh refused (HTTP ", status, "), session expired"));
     delegate_.endLocally(EndReason::Expired);
     return;
-  } else {
-    releaseLock();
-    delegate_.answerWaiters(std::move(waiters), {false, result.error});  // 5xx: the callers see their own 401
   }
+  const bool ok = answered && status >= 200 && status < 300;
+  if (ok && adopt(result.response.body)) {
+    if (credentials_.shared() && lockRelease_) {
+      // Hold the lock a moment longer so the write reaches the other tabs'
+      // view of storage before one of them can act on it.
+      lockHold_.arm(kLockHoldMs, [this]() { releaseLock(); });
+    } else {
+      releaseLock();
+    }
+    backoffMs_ = 0;
+    log_(LogLevel::Info, "[Auth] Token refreshed");
+    delegate_.refreshed();
+    schedule();
+    delegate_.answerWaiters(std::move(waiters), {true, std::nullopt});
+    return;
+  }
+  releaseLock();
+  // A 2xx not understood is bad_response; after a 5xx the callers see their own 401.
+  delegate_.answerWaiters(std::move(waiters), {false, ok ? ErrorCode::BadResponse : result.error});
   // The session survives a failed refresh; try again later, backing off.
   backoffMs_ = std::min(kMaxProactiveBackoffMs, std::max(kFirstProactiveRetryMs, backoffMs_ * 2));
-  log_(LogLevel::Warn, std::string("[Auth] Token refresh failed (") +
-                           (answered ? "HTTP " + decimal(status) : std::string(codeName(*result.error))) +
-                           "), keeping the session");
+  const std::string why = answered ? withDecimal("HTTP ", status) : codeName(*result.error);
+  log_(LogLevel::Warn, "[Auth] Token refresh failed (" + why + "), keeping the session");
   if (!credentials_.heldRefresh().empty() && jwtExpiry(credentials_.heldAccess())) {
     proactive_.arm(backoffMs_, [this]() { start(credentials_.heldAccess()); });
   }
+}
+
+bool RefreshCoordinator::adopt(const std::string& answer) {
+  JsonObject body;
+  std::string access;
+  std::string refresh;
+  if (answer.size() > config_.maxAuthResponseBytes || !body.parse(answer) || !body.string("access_token", &access) ||
+      !body.string("refresh_token", &refresh) || !isHeaderValue(access)) {
+    return false;
+  }
+  credentials_.tokens.rotate(access, refresh);
+  credentials_.ownRefresh = refresh;
+  received(refresh, body, access);
+  delegate_.announceRefresh(access, refresh);
+  return true;
 }
 
 double RefreshCoordinator::retryDelayMs(const HttpResponse& response) {
@@ -240,21 +238,18 @@ double RefreshCoordinator::retryDelayMs(const HttpResponse& response) {
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const auto at = lower.find("retry-after:");
   if (at != std::string::npos) {
-    std::size_t i = at + 12;
-    while (i < lower.size() && lower[i] == ' ') ++i;
+    const char* p = lower.c_str() + at + 12;  // NUL-terminated: the loops stop at the end
+    while (*p == ' ') ++p;
+    const char* const digits = p;
     double seconds = 0;
-    bool digits = false;
-    while (i < lower.size() && std::isdigit(static_cast<unsigned char>(lower[i])) != 0 && seconds < 1e6) {
-      seconds = seconds * 10 + (lower[i++] - '0');
-      digits = true;
-    }
-    if (digits) return std::min(seconds * 1000.0, kMaxRetryAfterMs);
+    for (; std::isdigit(static_cast<unsigned char>(*p)) != 0 && seconds < 1e6; ++p) seconds = seconds * 10 + (*p - '0');
+    if (p != digits) return std::min(seconds * 1000.0, kMaxRetryAfterMs);
   }
   jitterState_ ^= static_cast<uint64_t>(scheduler_.nowMs()) + 0x9E3779B97F4A7C15ULL;
   jitterState_ ^= jitterState_ << 13;
   jitterState_ ^= jitterState_ >> 7;
   jitterState_ ^= jitterState_ << 17;
-  const double base = kRefreshBackoffBaseMs * std::pow(2.0, attempt_ - 1);
+  const double base = kRefreshBackoffBaseMs * (1 << (attempt_ - 1));  // attempt_: 1 to kMaxRefreshRetries
   const double jitter = static_cast<double>(jitterState_ % 1000) / 1000.0;
   return std::min(base / 2 + jitter * base / 2, kMaxRetryAfterMs);
 }

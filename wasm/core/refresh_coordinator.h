@@ -42,7 +42,7 @@ class RefreshCoordinator {
    public:
     // POSTs `body` to endpoints.refresh through the pipeline.
     virtual void sendRefresh(std::string body, CallDone done) = 0;
-    virtual void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) = 0;
+    virtual void answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict verdict) = 0;
     // The tokens were rotated: tell the other tabs, then fire auth:refresh.
     virtual void announceRefresh(const std::string& access, const std::string& refresh) = 0;
     virtual void refreshed() = 0;
@@ -79,10 +79,12 @@ class RefreshCoordinator {
 
  private:
   void start(const std::string& seenAccess);
-  void onLocked(uint64_t epoch, const std::string& seenAccess, TabLock::Release release);
-  void decide(uint64_t epoch, const std::string& seenAccess, int pollsLeft);
+  void onLocked(uint64_t epoch, TabLock::Release release);
+  void decide(uint64_t epoch, int pollsLeft);
   void send(const std::string& refreshToken);
   void finish(uint64_t generation, const CallResult& result);
+  // Stores and announces the tokens of a refresh answer, if it is one.
+  bool adopt(const std::string& answer);
   double retryDelayMs(const HttpResponse& response);
   void releaseLock();
 
@@ -96,8 +98,9 @@ class RefreshCoordinator {
 
   bool inFlight_ = false;
   bool disposed_ = false;
-  uint64_t epoch_ = 0;  // moves on with every refresh: a lock granted late is given back
-  int attempt_ = 0;     // retries after 429/503
+  uint64_t epoch_ = 0;      // moves on with every refresh: a lock granted late is given back
+  int attempt_ = 0;         // retries after 429/503
+  std::string seenAccess_;  // the access token the refresh in flight replaces
   std::vector<RefreshWaiter> waiters_;
   TabLock::Release lockRelease_;
   ScopedTimer lockDeadline_;  // bounds the wait for the lock
@@ -105,7 +108,8 @@ class RefreshCoordinator {
   ScopedTimer retry_;         // the next try after 429/503
   ScopedTimer poll_;          // waits for another tab's rotation to show in storage
   ScopedTimer proactive_;
-  std::string rotatedFp_;  // announced by another tab, not yet seen in storage
+  std::string proactiveFp_;  // the tokens the proactive refresh last scheduled is for
+  std::string rotatedFp_;    // announced by another tab, not yet seen in storage
   uint64_t jitterState_ = 0x2545F4914F6CDD1DULL;
   RefreshSchedule schedule_;
   double backoffMs_ = 0;   // the proactive retry's after a failed refresh

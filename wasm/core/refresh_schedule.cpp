@@ -47,7 +47,7 @@ std::optional<double> RefreshSchedule::delayMs(const std::string& fp, double mon
   }
   // A token that lives shorter than the leeway is refreshed halfway through,
   // never in a tight loop.
-  return std::max({remaining - leewayMs, remaining / 2, kMinDelayMs});
+  return std::max(std::max(remaining - leewayMs, remaining / 2), kMinDelayMs);
 }
 
 }  // namespace cleanslate

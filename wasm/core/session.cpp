@@ -12,13 +12,20 @@ namespace {
 
 constexpr std::size_t kMaxDetailChars = 200;
 
-// The `detail` message of an error body, shortened; never echoes anything
-// that is not a plain string.
-std::string errorDetail(const HttpResponse& response, const std::string& fallback) {
-  std::string detail;
-  if (!parsedString(response.body, "detail", &detail)) return fallback;
-  if (detail.size() > kMaxDetailChars) detail.resize(kMaxDetailChars);
-  return detail;
+// Replaces `message` with the `detail` message of an error body, if any,
+// shortened; never echoes anything that is not a plain string.
+void readDetail(const HttpResponse& response, std::string* message) {
+  if (parsedString(response.body, "detail", message) && message->size() > kMaxDetailChars) {
+    message->resize(kMaxDetailChars);
+  }
+}
+
+// The message of a login answered without a session because something
+// overtook it: a newer login, the session's end, dispose().
+const char* overtakenMessage(ErrorCode why) {
+  return why == ErrorCode::Superseded ? "A newer login replaced this one"
+         : why == ErrorCode::Disposed ? "The session was disposed"
+                                      : "The session changed while logging in";
 }
 
 }  // namespace
@@ -115,7 +122,7 @@ void Session::sendRefresh(std::string body, CallDone done) {
   pipeline_.postAuth(config_.refreshPath, std::move(body), std::move(done));
 }
 
-void Session::answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) {
+void Session::answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict verdict) {
   pipeline_.answer(std::move(waiters), verdict);
 }
 
@@ -138,15 +145,13 @@ void Session::joined(const std::string& user) {
   AcceptedLogin login;
   login.user = user;
   login.userHash = userHash(user);
-  if (holdForSwitch(login)) return;
-  rememberUser(login.userHash);
-  emit("auth:login", "\"user\":" + user);
+  if (!holdForSwitch(login)) completeLogin(login);
 }
 
 // ---------------------------------------------------------------- login
 
 void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
-  if (disposed_) return done({false, "", "The session was disposed", code::kDisposed});
+  if (disposed_) return done({false, "", overtakenMessage(ErrorCode::Disposed), code::kDisposed});
   if (email.empty() || password.empty()) {
     return done({false, "", "Email and password are required", code::kInvalidArgument});
   }
@@ -171,25 +176,28 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
   // Every failure is answered by the one call below the checks.
   std::optional<ErrorCode> error = result.error;
   std::string message;
-  if (error) {
-    message = *error == ErrorCode::Superseded       ? "A newer login replaced this one"
-              : *error == ErrorCode::SessionChanged ? "The session changed while logging in"
-                                                    : std::string("Login failed: ") + codeName(*error);
+  if (error == ErrorCode::Superseded || error == ErrorCode::SessionChanged) {
+    message = overtakenMessage(*error);
+  } else if (error) {
+    message = std::string("Login failed: ") + codeName(*error);
   } else if (seq != loginSeq_ || disposed_) {
     error = ErrorCode::SessionChanged;
-    message = "The session changed while logging in";
+    message = overtakenMessage(*error);
   } else if (status == 401) {
     error = ErrorCode::InvalidCredentials;
-    message = errorDetail(response, "Invalid credentials");
+    message = "Invalid credentials";
+    readDetail(response, &message);
   } else if (status == 429) {
     error = ErrorCode::RateLimited;
-    message = errorDetail(response, "Too many attempts");
+    message = "Too many attempts";
+    readDetail(response, &message);
   } else if (status >= 500) {
     error = ErrorCode::ServerError;
-    message = "Server error (HTTP " + decimal(status) + ")";
+    message = withDecimal("Server error (HTTP ", status, ")");
   } else if (status < 200 || status >= 300) {
     error = ErrorCode::HttpError;
-    message = errorDetail(response, "Login failed (HTTP " + decimal(status) + ")");
+    message = withDecimal("Login failed (HTTP ", status, ")");
+    readDetail(response, &message);
   } else if (response.body.size() > config_.maxAuthResponseBytes || !body.parse(response.body) ||
              !body.string("access_token", &access) || !body.string("refresh_token", &refresh) ||
              !isHeaderValue(access) || !body.object("user", &user)) {
@@ -206,18 +214,21 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
   if (carryCsrf) csrf_.adopt();
   refresh_.received(refresh, body, access);  // the tokens' lifetime starts now, held or not
   AcceptedLogin login{access, refresh, user, userHash(user), std::move(done)};
-  if (!holdForSwitch(login)) completeLogin(std::move(login));
+  if (!holdForSwitch(login)) completeLogin(login);
 }
 
-void Session::completeLogin(AcceptedLogin login) {
+void Session::completeLogin(const AcceptedLogin& login) {
   rememberUser(login.userHash);
-  credentials_.tokens.store(login.access, login.refresh, login.user);
-  credentials_.ownRefresh = login.refresh;
-  credentials_.active = true;
-  tabs_.post("login", "\"user\":" + login.user + "," + tabs_.tokenFields(login.access, login.refresh));
-  refresh_.resetBackoff();
-  refresh_.schedule();
-  emit("auth:login", "\"user\":" + login.user);
+  const std::string userField = "\"user\":" + login.user;
+  if (login.done) {  // this tab's own login; another tab's, joined, holds its session already
+    credentials_.tokens.store(login.access, login.refresh, login.user);
+    credentials_.ownRefresh = login.refresh;
+    credentials_.active = true;
+    tabs_.post("login", userField + "," + tabs_.tokenFields(login.access, login.refresh));
+    refresh_.resetBackoff();
+    refresh_.schedule();
+  }
+  emit("auth:login", userField);
   login.done({true, login.user, "", ""});
 }
 
@@ -238,7 +249,7 @@ bool Session::holdForSwitch(AcceptedLogin& login) {
   // While the app's state is reset, this tab's own login holds no session:
   // nothing sent meanwhile carries the previous user's tokens.
   if (login.done) credentials_.active = false;
-  held_ = std::move(login);
+  held_.emplace(std::move(login));
   const uint64_t epoch = ++heldEpoch_;
   resetApp("switch", [this, alive = alive_.watch(), epoch]() {
     if (alive) releaseHeld(epoch);
@@ -250,9 +261,7 @@ void Session::releaseHeld(uint64_t epoch) {
   if (epoch != heldEpoch_ || !held_ || disposed_) return;
   AcceptedLogin login = std::move(*held_);
   held_.reset();
-  if (login.done) return completeLogin(std::move(login));
-  rememberUser(login.userHash);
-  emit("auth:login", "\"user\":" + login.user);
+  completeLogin(login);
 }
 
 void Session::dropHeld(ErrorCode why) {
@@ -260,10 +269,7 @@ void Session::dropHeld(ErrorCode why) {
   LoginCallback done = std::move(held_->done);
   held_.reset();
   ++heldEpoch_;
-  const char* message = why == ErrorCode::Superseded ? "A newer login replaced this one"
-                        : why == ErrorCode::Disposed ? "The session was disposed"
-                                                     : "The session changed while logging in";
-  done({false, "", message, codeName(why)});
+  done({false, "", overtakenMessage(why), codeName(why)});
 }
 
 void Session::rememberUser(const std::string& userHash) {
@@ -334,8 +340,8 @@ void Session::endSession(EndReason reason, bool notifyBackend, LogoutCallback do
     if (askHolder) log_(LogLevel::Debug, "[Auth] The tab that holds the session tells the backend");
   }
   emit("auth:logout", reasonField);
-  if (disposed_) return done({false});  // a listener disposed the session
-  if (notifyBackend && !refreshToken.empty()) return notices_.send(refreshToken, std::move(done));
+  // No backend notice once a listener has disposed the session.
+  if (notifyBackend && !refreshToken.empty() && !disposed_) return notices_.send(refreshToken, std::move(done));
   done({false});
 }
 

@@ -112,7 +112,7 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   void resume(uint64_t call, std::optional<ErrorCode> error) override;
   // RefreshCoordinator::Delegate
   void sendRefresh(std::string body, CallDone done) override;
-  void answerWaiters(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict) override;
+  void answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict verdict) override;
   void announceRefresh(const std::string& access, const std::string& refresh) override;
   void refreshed() override;
   void endLocally(EndReason reason) override;
@@ -132,7 +132,9 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   };
 
   void onLoginDone(uint64_t seq, const CallResult& result, LoginCallback& done);
-  void completeLogin(AcceptedLogin login);
+  // Stores this tab's own login and tells the other tabs; fires auth:login
+  // for it or for another tab's, joined.
+  void completeLogin(const AcceptedLogin& login);
   void endSession(EndReason reason, bool notifyBackend, LogoutCallback done);
   // The app's reset hooks and cleaners (CONTRACT.md §5.2), then this tab
   // forgets the last user. `settled` as in ResetSink::reset.

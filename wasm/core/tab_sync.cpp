@@ -22,8 +22,7 @@ TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler
 
 void TabSync::open() {
   if (channel_ == nullptr) return;
-  Liveness::Watch alive = alive_.watch();
-  channel_->open("cleanslate:" + config_.apiBase, [this, alive](const std::string& message) {
+  channel_->open("cleanslate:" + config_.apiBase, [this, alive = alive_.watch()](const std::string& message) {
     if (alive) receive(message);
   });
 }
@@ -78,6 +77,7 @@ void TabSync::receive(const std::string& messageJson) {
       message.string("access_token", &access) && message.string("refresh_token", &refresh) && isHeaderValue(access);
   std::string fp;
   const bool hasFp = message.string("fp", &fp);
+  const auto ttl = numberMember(message, "ttl");
   if (type == "logout") {
     // A tab that logged out before it saw this tab's tokens names them by
     // fingerprint; the tab that wrote them revokes them, exactly once.
@@ -95,23 +95,24 @@ void TabSync::receive(const std::string& messageJson) {
     credentials_.ownRefresh.clear();  // the other tab's session replaces this tab's own
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.store(access, refresh, user);
     joinFp_ = fp;
-    refresh_.adopted(fp, numberMember(message, "ttl"));
-    join(++joinEpoch_, user, fp, kStoragePolls);
+    joinUser_ = user;
+    refresh_.adopted(fp, ttl);
+    join(++joinEpoch_, kStoragePolls);
   } else if (type == "refresh") {
     if (!credentials_.active) return;
     if (carriesTokens && !credentials_.shared()) credentials_.tokens.rotate(access, refresh);
-    refresh_.rotatedElsewhere(hasFp ? &fp : nullptr, numberMember(message, "ttl"));
+    refresh_.rotatedElsewhere(hasFp ? &fp : nullptr, ttl);
   }
 }
 
-void TabSync::join(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft) {
+void TabSync::join(uint64_t epoch, int pollsLeft) {
   if (epoch != joinEpoch_ || closed_) return;  // a newer login or a logout came meanwhile
   const std::string refreshToken = credentials_.tokens.refresh();
-  const bool visible = credentials_.tokens.hasTokens() && (fp.empty() || fingerprint(refreshToken) == fp);
+  const bool visible = credentials_.tokens.hasTokens() && (joinFp_.empty() || fingerprint(refreshToken) == joinFp_);
   if (!visible) {
     // Storage written by another tab can show up here a moment after its message.
     if (pollsLeft <= 0) return log_(LogLevel::Debug, "[Auth] Login in another tab left no tokens to join");
-    joinPoll_.arm(kStoragePollMs, [this, epoch, user, fp, pollsLeft]() { join(epoch, user, fp, pollsLeft - 1); });
+    joinPoll_.arm(kStoragePollMs, [this, epoch, pollsLeft]() { join(epoch, pollsLeft - 1); });
     return;
   }
   credentials_.active = true;
@@ -119,7 +120,7 @@ void TabSync::join(uint64_t epoch, const std::string& user, const std::string& f
   refresh_.joined();
   log_(LogLevel::Info, "[Auth] Logged in from another tab");
   refresh_.schedule();
-  delegate_.joined(user);
+  delegate_.joined(joinUser_);
 }
 
 }  // namespace cleanslate

@@ -52,7 +52,8 @@ class TabSync {
   void cancelJoin();
 
  private:
-  void join(uint64_t epoch, const std::string& user, const std::string& fp, int pollsLeft);
+  // Joins the login named joinFp_ once storage shows its tokens.
+  void join(uint64_t epoch, int pollsLeft);
 
   const Config& config_;
   TabChannel* channel_;  // optional: no cross-tab messages without it
@@ -64,6 +65,7 @@ class TabSync {
   bool closed_ = false;
   uint64_t joinEpoch_ = 0;  // moves on with every login/logout, cancelling a join still waiting for storage
   std::string joinFp_;
+  std::string joinUser_;  // the user of that login
   ScopedTimer joinPoll_;
   const Liveness& alive_;  // the session's: callbacks that outlive it check it
 };
