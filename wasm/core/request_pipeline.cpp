@@ -84,7 +84,7 @@ uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget&
 
 void RequestPipeline::resume(uint64_t id, std::optional<ErrorCode> error) {
   if (error) {
-    settle(id, error);
+    settle(id, *error);
   } else {
     advance(id);
   }
@@ -141,7 +141,7 @@ void RequestPipeline::transmit(uint64_t id) {
   if (sent != nullptr && sent->attempt == attempt && sent->inTransport) sent->transportHandle = handle;
 }
 
-void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
+void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse&& response) {
   Call* found = calls_.find(id);
   if (found == nullptr || found->attempt != attempt) return;
   Call& call = *found;
@@ -159,15 +159,15 @@ void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse res
   if (response.status == 401 && !call.auth && !call.accessUsed.empty() && !call.replayed) {
     return onUnauthorized(id, std::move(response));
   }
-  settle(id, std::nullopt, std::move(response));
+  settle(id, std::move(response));
 }
 
-void RequestPipeline::onUnauthorized(uint64_t id, HttpResponse response) {
+void RequestPipeline::onUnauthorized(uint64_t id, HttpResponse&& response) {
   Call& call = *calls_.find(id);
   call.replayed = true;
   const std::string current = credentials_.heldAccess();
   if (!current.empty() && current != call.accessUsed) return advance(id);  // another refresh replaced the token
-  if (credentials_.heldRefresh().empty()) return settle(id, std::nullopt, std::move(response));
+  if (credentials_.heldRefresh().empty()) return settle(id, std::move(response));
   const std::string seen = call.accessUsed;  // the call may be gone when wait() returns
   refresh_.wait(id, std::move(response), seen);
 }
@@ -176,8 +176,10 @@ void RequestPipeline::answer(std::vector<RefreshWaiter> waiters, RefreshVerdict 
   for (auto& waiter : waiters) {
     if (verdict.replay) {
       advance(waiter.call);
+    } else if (verdict.error) {
+      settle(waiter.call, *verdict.error);
     } else {
-      settle(waiter.call, verdict.error, verdict.error ? HttpResponse() : std::move(waiter.original));
+      settle(waiter.call, std::move(waiter.original));
     }
   }
 }
@@ -190,9 +192,13 @@ std::unique_ptr<RequestPipeline::Call> RequestPipeline::release(uint64_t id) {
   return call;
 }
 
-void RequestPipeline::settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response) {
+void RequestPipeline::settle(uint64_t id, ErrorCode error) { deliver(id, {error, {}}); }
+
+void RequestPipeline::settle(uint64_t id, HttpResponse&& response) { deliver(id, {std::nullopt, std::move(response)}); }
+
+void RequestPipeline::deliver(uint64_t id, CallResult&& result) {
   const std::unique_ptr<Call> call = release(id);
-  if (call != nullptr) call->done({error, std::move(response)});
+  if (call != nullptr) call->done(std::move(result));
 }
 
 void RequestPipeline::cancel(uint64_t id) {

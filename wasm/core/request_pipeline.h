@@ -49,8 +49,9 @@ class RequestPipeline {
   // A request the CSRF cache held: goes on, or settles with `error`.
   void resume(uint64_t id, std::optional<ErrorCode> error);
   void answer(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict);
-  // Delivers the call's result (an empty `error`: `response`) and forgets it.
-  void settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response = {});
+  // Delivers the call's result, `error` or its answer, and forgets it.
+  void settle(uint64_t id, ErrorCode error);
+  void settle(uint64_t id, HttpResponse&& response);
   // Settles every call held with `error`.
   void settleAll(ErrorCode error);
   // Drops a caller's request wherever it waits (for a CSRF token, a
@@ -85,11 +86,12 @@ class RequestPipeline {
                  CallDone done);
   void advance(uint64_t id);
   void transmit(uint64_t id);
-  void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
-  void onUnauthorized(uint64_t id, HttpResponse response);
+  void onResponse(uint64_t id, uint64_t attempt, HttpResponse&& response);
+  void onUnauthorized(uint64_t id, HttpResponse&& response);
   Headers buildHeaders(const Call& call) const;
   // Forgets the call: clears its deadline and aborts its transport request.
   std::unique_ptr<Call> release(uint64_t id);
+  void deliver(uint64_t id, CallResult&& result);
 
   const Config& config_;
   Transport& transport_;
