@@ -70,12 +70,17 @@ uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget&
   const uint64_t id = nextId_++;
   Call& call = calls_.emplace(id, scheduler_);
   call.generation = generation_;
-  call.method = method;
-  call.url = resolved.url;
   call.sameOrigin = resolved.sameOrigin;
   call.unsafe = isUnsafe(method);
   call.auth = auth;
-  call.options = std::move(options);
+  HttpRequest& request = call.request;
+  request.method = method;
+  request.url = resolved.url;
+  addFixedHeaders(options, resolved.sameOrigin, &request.headers);
+  request.body = std::move(options.body);
+  request.hasBody = options.hasBody;
+  request.maxResponseBytes = auth ? config_.maxAuthResponseBytes : config_.maxResponseBytes;
+  call.fixedHeaders = request.headers.size();
   call.done = std::move(done);
   call.deadline.arm(config_.requestTimeoutMs, [this, id]() { settle(id, ErrorCode::Timeout); });
   advance(id);
@@ -98,43 +103,35 @@ void RequestPipeline::advance(uint64_t id) {
   transmit(id);
 }
 
-Headers RequestPipeline::buildHeaders(const Call& call) const {
-  Headers headers;
+void RequestPipeline::addFixedHeaders(const RequestOptions& options, bool sameOrigin, Headers* headers) const {
   bool hasContentType = false;
-  for (const auto& header : call.options.headers) {
+  for (const auto& header : options.headers) {
     const std::string& name = header.first;
-    if (call.sameOrigin && (iequals(name, "Authorization") || iequals(name, config_.csrfHeader.c_str()) ||
-                            iequals(name, "Cache-Control") || iequals(name, "Pragma") || iequals(name, "Expires"))) {
+    if (sameOrigin && (iequals(name, "Authorization") || iequals(name, config_.csrfHeader.c_str()) ||
+                       iequals(name, "Cache-Control") || iequals(name, "Pragma") || iequals(name, "Expires"))) {
       continue;  // the session owns these on its own origin
     }
     hasContentType = hasContentType || iequals(name, "Content-Type");
-    headers.push_back(header);
+    headers->push_back(header);
   }
-  if (call.options.hasBody && !hasContentType && !call.options.contentType.empty()) {
-    headers.emplace_back("Content-Type", call.options.contentType);
+  if (options.hasBody && !hasContentType && !options.contentType.empty()) {
+    headers->emplace_back("Content-Type", options.contentType);
   }
-  if (!call.sameOrigin) return headers;
-  addNoCacheHeaders(&headers);
-  if (!call.accessUsed.empty()) headers.emplace_back("Authorization", "Bearer " + call.accessUsed);
-  if (!call.csrfUsed.empty()) headers.emplace_back(config_.csrfHeader, call.csrfUsed);
-  return headers;
+  if (sameOrigin) addNoCacheHeaders(headers);
 }
 
 void RequestPipeline::transmit(uint64_t id) {
   Call& call = *calls_.find(id);  // advance() found it
   call.accessUsed = call.sameOrigin && !call.auth ? credentials_.heldAccess() : std::string();
   call.csrfUsed = call.sameOrigin && call.unsafe ? csrf_.token() : std::string();
-  HttpRequest request;
-  request.method = call.method;
-  request.url = call.url;
-  request.headers = buildHeaders(call);
-  request.body = call.options.body;
-  request.hasBody = call.options.hasBody;
-  request.maxResponseBytes = call.auth ? config_.maxAuthResponseBytes : config_.maxResponseBytes;
+  Headers& headers = call.request.headers;
+  while (headers.size() > call.fixedHeaders) headers.pop_back();  // the last attempt's own
+  if (!call.accessUsed.empty()) headers.emplace_back("Authorization", "Bearer " + call.accessUsed);
+  if (!call.csrfUsed.empty()) headers.emplace_back(config_.csrfHeader, call.csrfUsed);
   const uint64_t attempt = ++call.attempt;
   call.inTransport = true;
   Liveness::Watch alive = alive_.watch();
-  const uint64_t handle = transport_.send(request, [this, alive, id, attempt](HttpResponse response) {
+  const uint64_t handle = transport_.send(call.request, [this, alive, id, attempt](HttpResponse response) {
     if (alive) onResponse(id, attempt, std::move(response));
   });
   Call* sent = calls_.find(id);  // the transport may have answered synchronously

@@ -65,8 +65,6 @@ class RequestPipeline {
   struct Call {
     explicit Call(Scheduler& scheduler) : deadline(scheduler) {}
     uint64_t generation = 0;
-    std::string method;
-    std::string url;
     bool sameOrigin = false;
     bool unsafe = false;
     bool auth = false;  // login or refresh
@@ -75,7 +73,10 @@ class RequestPipeline {
     bool inTransport = false;
     uint64_t attempt = 0;
     uint64_t transportHandle = 0;
-    RequestOptions options;
+    // Built once when the call starts; each attempt replaces the headers
+    // after the first `fixedHeaders` with its own Authorization and CSRF.
+    HttpRequest request;
+    std::size_t fixedHeaders = 0;
     std::string accessUsed;
     std::string csrfUsed;
     ScopedTimer deadline;
@@ -88,7 +89,9 @@ class RequestPipeline {
   void transmit(uint64_t id);
   void onResponse(uint64_t id, uint64_t attempt, HttpResponse&& response);
   void onUnauthorized(uint64_t id, HttpResponse&& response);
-  Headers buildHeaders(const Call& call) const;
+  // The caller's headers the session lets through, the Content-Type, and
+  // on apiBase's origin the no-cache headers.
+  void addFixedHeaders(const RequestOptions& options, bool sameOrigin, Headers* headers) const;
   // Forgets the call: clears its deadline and aborts its transport request.
   std::unique_ptr<Call> release(uint64_t id);
   void deliver(uint64_t id, CallResult&& result);
