@@ -21,6 +21,7 @@
 namespace cleanslate {
 
 struct FetchTransport::Context {
+  explicit Context(const HttpRequest& request) : request(request) {}
   FetchTransport* owner = nullptr;  // null once aborted or once the transport is gone
   uint64_t handle = 0;
   emscripten_fetch_t* fetch = nullptr;  // once started
@@ -115,12 +116,11 @@ FetchTransport::~FetchTransport() {
 }
 
 uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
-  auto* ctx = new Context();
+  auto* ctx = new Context(request);
   ctx->owner = this;
   ctx->handle = nextHandle_++;
   ctx->done = std::move(done);
   ctx->maxBytes = request.maxResponseBytes;
-  ctx->request = request;
   const Headers& headers = ctx->request.headers;
   ctx->headerPtrs.reset(new const char*[headers.size() * 2 + 1]);
   std::size_t next = 0;
