@@ -16,7 +16,6 @@
 #include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
 namespace cleanslate {
 
@@ -69,10 +68,10 @@ void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
   } else if (copied < sizeof(small)) {
     response.rawHeaders = small;
   } else {
-    const std::size_t headerLength = emscripten_fetch_get_response_headers_length(fetch);
-    std::vector<char> raw(headerLength + 1, '\0');
-    emscripten_fetch_get_response_headers(fetch, raw.data(), raw.size());
-    response.rawHeaders = raw.data();
+    // The length counts the terminating NUL, which the string has room for.
+    std::string& raw = response.rawHeaders;
+    raw.resize(emscripten_fetch_get_response_headers_length(fetch) - 1);
+    emscripten_fetch_get_response_headers(fetch, &raw[0], raw.size() + 1);
   }
   emscripten_fetch_close(fetch);
   cs_fetch_trim();
