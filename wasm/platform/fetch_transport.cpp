@@ -34,6 +34,39 @@ struct FetchTransport::Context {
 
 namespace {
 
+// Reads the answer of a request that completed into `response`: its status,
+// its body when within `maxBytes`, and, when it is an HTTP answer, its
+// reason phrase and headers.
+void readAnswer(emscripten_fetch_t* fetch, uint32_t maxBytes, HttpResponse* response) {
+  response->status = fetch->status;
+  if (response->status == 0) response->error = TransportError::Network;
+  const double length = cs_fetch_body(fetch, nullptr);
+  if (length > maxBytes) {
+    // Arrived whole before any progress event could stop it: dropped here.
+    response->error = TransportError::TooLarge;
+    response->status = 0;
+  } else if (length > 0) {
+    response->body.resize(static_cast<std::size_t>(length));
+    cs_fetch_body(fetch, &response->body[0]);
+  }
+  if (response->error != TransportError::None) return;
+  response->statusText.assign(fetch->statusText, strnlen(fetch->statusText, sizeof(fetch->statusText)));
+  // One getAllResponseHeaders() call when the headers fit the stack buffer
+  // (the usual case); the length query and a second call only when not.
+  // Nothing is written (0 is returned) before the headers have arrived:
+  // then there are none.
+  char small[1024];
+  small[0] = '\0';
+  if (emscripten_fetch_get_response_headers(fetch, small, sizeof(small)) < sizeof(small)) {
+    response->rawHeaders = small;
+  } else {
+    // The length counts the terminating NUL, which the string has room for.
+    std::string& raw = response->rawHeaders;
+    raw.resize(emscripten_fetch_get_response_headers_length(fetch) - 1);
+    emscripten_fetch_get_response_headers(fetch, &raw[0], raw.size() + 1);
+  }
+}
+
 // Ends a started request: reads its answer (unless `forced` says how it
 // ended), closes the fetch and hands the answer to its owner, if any.
 void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
@@ -42,37 +75,7 @@ void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
   ctx->finished = true;
   HttpResponse response;
   response.error = forced;
-  response.status = forced == TransportError::None ? fetch->status : 0;
-  if (forced == TransportError::None && response.status == 0) response.error = TransportError::Network;
-  const double length = forced == TransportError::None ? cs_fetch_body(fetch, nullptr) : 0;
-  if (length > ctx->maxBytes) {
-    // Arrived whole before any progress event could stop it: dropped here.
-    response.error = TransportError::TooLarge;
-    response.status = 0;
-  } else if (length > 0) {
-    response.body.resize(static_cast<std::size_t>(length));
-    cs_fetch_body(fetch, &response.body[0]);
-  }
-  if (response.error == TransportError::None) {
-    response.statusText.assign(fetch->statusText, strnlen(fetch->statusText, sizeof(fetch->statusText)));
-  }
-  // One getAllResponseHeaders() call when the headers fit the stack buffer
-  // (the usual case); the length query and a second call only when not.
-  // Nothing is written (0 is returned) before the headers have arrived.
-  char small[1024];
-  small[0] = '\0';
-  const std::size_t copied =
-      response.error == TransportError::None ? emscripten_fetch_get_response_headers(fetch, small, sizeof(small)) : 0;
-  if (copied == 0) {
-    // no response headers (the request failed before any arrived)
-  } else if (copied < sizeof(small)) {
-    response.rawHeaders = small;
-  } else {
-    // The length counts the terminating NUL, which the string has room for.
-    std::string& raw = response.rawHeaders;
-    raw.resize(emscripten_fetch_get_response_headers_length(fetch) - 1);
-    emscripten_fetch_get_response_headers(fetch, &raw[0], raw.size() + 1);
-  }
+  if (forced == TransportError::None) readAnswer(fetch, ctx->maxBytes, &response);
   emscripten_fetch_close(fetch);
   cs_fetch_trim();
   Transport::Done done;
