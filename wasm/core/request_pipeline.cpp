@@ -112,7 +112,9 @@ void RequestPipeline::addFixedHeaders(const RequestOptions& options, bool sameOr
       continue;  // the session owns these on its own origin
     }
     hasContentType = hasContentType || iequals(name, "Content-Type");
-    headers->push_back(header);
+    // Added as transmit() adds the CSRF header, so both use one emplace_back
+    // (push_back(header) would bring a second).
+    headers->emplace_back(header.first, header.second);
   }
   if (options.hasBody && !hasContentType && !options.contentType.empty()) {
     headers->emplace_back("Content-Type", options.contentType);
