@@ -89,11 +89,13 @@ void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
 
 void onFetchDone(emscripten_fetch_t* fetch) { finishFetch(fetch, TransportError::None); }
 
-// Cancels a started request: the XHR is aborted (its handlers never run)
-// and the fetch closed; `done`, already detached, is not called.
+// Cancels a request, whose `done` is then never called. A started one has
+// its XHR aborted (its handlers never run) and its fetch closed; one not
+// started yet is dropped by cs_fetch_prepare.
 void cancelFetch(FetchTransport::Context* ctx) {
   ctx->owner = nullptr;
   ctx->done = nullptr;
+  if (ctx->fetch == nullptr) return;
   cs_fetch_abort(ctx->fetch);
   finishFetch(ctx->fetch, TransportError::Network);
 }
@@ -106,15 +108,7 @@ extern "C" EMSCRIPTEN_KEEPALIVE void cs_fetch_too_large(void* fetch) {
 }
 
 FetchTransport::~FetchTransport() {
-  while (void* entry = inFlight_.takeLast()) {
-    auto* ctx = static_cast<Context*>(entry);
-    if (ctx->fetch != nullptr) {
-      cancelFetch(ctx);
-    } else {  // not started yet: cs_fetch_prepare drops it
-      ctx->owner = nullptr;
-      ctx->done = nullptr;
-    }
-  }
+  while (void* ctx = inFlight_.takeLast()) cancelFetch(static_cast<Context*>(ctx));
 }
 
 uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
@@ -174,13 +168,7 @@ void FetchTransport::started(uint64_t handle, void* fetch) {
 
 void FetchTransport::abort(uint64_t handle) {
   auto* ctx = static_cast<Context*>(inFlight_.take(handle));
-  if (ctx == nullptr) return;
-  if (ctx->fetch != nullptr) {
-    cancelFetch(ctx);
-  } else {  // not started yet: cs_fetch_prepare drops it
-    ctx->owner = nullptr;
-    ctx->done = nullptr;
-  }
+  if (ctx != nullptr) cancelFetch(ctx);
 }
 
 }  // namespace cleanslate
