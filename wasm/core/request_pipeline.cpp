@@ -65,7 +65,7 @@ uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody
                std::move(done));
 }
 
-uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget& resolved, RequestOptions options,
+uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget& resolved, RequestOptions&& options,
                                 bool auth, CallDone done) {
   const uint64_t id = nextId_++;
   Call& call = calls_.emplace(id, scheduler_);

@@ -83,7 +83,7 @@ class RequestPipeline {
     CallDone done;
   };
 
-  uint64_t start(const std::string& method, const ResolvedTarget& resolved, RequestOptions options, bool auth,
+  uint64_t start(const std::string& method, const ResolvedTarget& resolved, RequestOptions&& options, bool auth,
                  CallDone done);
   void advance(uint64_t id);
   void transmit(uint64_t id);
