@@ -67,6 +67,17 @@ void readAnswer(emscripten_fetch_t* fetch, uint32_t maxBytes, HttpResponse* resp
   }
 }
 
+// Hands `response` to the request's owner, if any, and frees its context.
+void answer(FetchTransport::Context* ctx, HttpResponse&& response) {
+  Transport::Done done;
+  if (ctx->owner != nullptr) {
+    ctx->owner->release(ctx->handle);
+    done = std::move(ctx->done);
+  }
+  delete ctx;
+  if (done) done(std::move(response));
+}
+
 // Ends a started request: reads its answer (unless `forced` says how it
 // ended), closes the fetch and hands the answer to its owner, if any.
 void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
@@ -78,13 +89,7 @@ void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
   if (forced == TransportError::None) readAnswer(fetch, ctx->maxBytes, &response);
   emscripten_fetch_close(fetch);
   cs_fetch_trim();
-  Transport::Done done;
-  if (ctx->owner != nullptr) {
-    ctx->owner->release(ctx->handle);
-    done = std::move(ctx->done);
-  }
-  delete ctx;
-  if (done) done(std::move(response));
+  answer(ctx, std::move(response));
 }
 
 void onFetchDone(emscripten_fetch_t* fetch) { finishFetch(fetch, TransportError::None); }
@@ -147,23 +152,17 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
 }
 
 void FetchTransport::started(uint64_t handle, void* fetch) {
-  if (fetch != nullptr) {
-    // Still in flight (not answered synchronously): its struct is alive.
-    auto* ctx = static_cast<Context*>(inFlight_.find(handle));
-    if (ctx != nullptr) {
-      ctx->fetch = static_cast<emscripten_fetch_t*>(fetch);
-      cs_fetch_watch(fetch, ctx->maxBytes);
-    }
-    return;
+  auto* ctx = static_cast<Context*>(inFlight_.find(handle));
+  if (ctx == nullptr) return;  // already answered synchronously
+  if (fetch == nullptr) {
+    // Never started (no callback will come): a network failure, reported now.
+    HttpResponse response;
+    response.error = TransportError::Network;
+    return answer(ctx, std::move(response));
   }
-  // Never started (no callback will come): report a network failure now.
-  auto* failedCtx = static_cast<Context*>(inFlight_.take(handle));
-  if (failedCtx == nullptr) return;  // already answered synchronously
-  Done failed = std::move(failedCtx->done);
-  delete failedCtx;
-  HttpResponse response;
-  response.error = TransportError::Network;
-  if (failed) failed(std::move(response));
+  // Still in flight: its struct is alive.
+  ctx->fetch = static_cast<emscripten_fetch_t*>(fetch);
+  cs_fetch_watch(fetch, ctx->maxBytes);
 }
 
 void FetchTransport::abort(uint64_t handle) {
