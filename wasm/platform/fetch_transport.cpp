@@ -12,6 +12,7 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/fetch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -134,7 +135,9 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
 
   emscripten_fetch_attr_t& attr = ctx->attr;
   emscripten_fetch_attr_init(&attr);
-  std::strncpy(attr.requestMethod, ctx->request.method.c_str(), sizeof(attr.requestMethod) - 1);
+  // At most 31 bytes; emscripten_fetch_attr_init zeroed the rest.
+  const std::string& method = ctx->request.method;
+  std::memcpy(attr.requestMethod, method.data(), std::min(method.size(), sizeof(attr.requestMethod) - 1));
   // REPLACE skips the IndexedDB cache: a session response is never cached.
   // No LOAD_TO_MEMORY: finishFetch copies the body itself, within the cap.
   attr.attributes = EMSCRIPTEN_FETCH_REPLACE;
