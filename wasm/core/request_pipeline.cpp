@@ -112,12 +112,10 @@ void RequestPipeline::addFixedHeaders(const RequestOptions& options, bool sameOr
       continue;  // the session owns these on its own origin
     }
     hasContentType = hasContentType || iequals(name, "Content-Type");
-    // Added as transmit() adds the CSRF header, so both use one emplace_back
-    // (push_back(header) would bring a second).
-    headers->emplace_back(header.first, header.second);
+    addHeader(headers, header.first, header.second);
   }
   if (options.hasBody && !hasContentType && !options.contentType.empty()) {
-    headers->emplace_back("Content-Type", options.contentType);
+    addHeader(headers, "Content-Type", options.contentType);
   }
   if (sameOrigin) addNoCacheHeaders(headers);
 }
@@ -128,8 +126,8 @@ void RequestPipeline::transmit(uint64_t id) {
   call.csrfUsed = call.sameOrigin && call.unsafe ? csrf_.token() : std::string();
   Headers& headers = call.request.headers;
   while (headers.size() > call.fixedHeaders) headers.pop_back();  // the last attempt's own
-  if (!call.accessUsed.empty()) headers.emplace_back("Authorization", "Bearer " + call.accessUsed);
-  if (!call.csrfUsed.empty()) headers.emplace_back(config_.csrfHeader, call.csrfUsed);
+  if (!call.accessUsed.empty()) addHeader(&headers, "Authorization", "Bearer " + call.accessUsed);
+  if (!call.csrfUsed.empty()) addHeader(&headers, config_.csrfHeader, call.csrfUsed);
   const uint64_t attempt = ++call.attempt;
   call.inTransport = true;
   Liveness::Watch alive = alive_.watch();

@@ -16,11 +16,15 @@ HttpRequest authRequest(const Config& config, const char* method, const std::str
   return request;
 }
 
+void addHeader(Headers* headers, const std::string& name, const std::string& value) {
+  headers->emplace_back(name, value);
+}
+
 void addNoCacheHeaders(Headers* headers) {
-  // A table, so that one emplace_back serves all three.
+  // A table, so that one addHeader call serves all three.
   static const char* const kNoCache[][2] = {
       {"Cache-Control", "no-cache, no-store, must-revalidate"}, {"Pragma", "no-cache"}, {"Expires", "0"}};
-  for (const auto& header : kNoCache) headers->emplace_back(header[0], header[1]);
+  for (const auto& header : kNoCache) addHeader(headers, header[0], header[1]);
 }
 
 std::string refreshBody(const std::string& refreshToken) {
