@@ -53,10 +53,10 @@ std::string fingerprint(const std::string& token) {
     hash ^= c;
     hash *= 1099511628211ULL;
   }
-  static const char* digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = digits[hash & 15];
-  return out;
+  static const char digits[] = "0123456789abcdef";
+  char out[16];
+  for (int i = 15; i >= 0; --i, hash >>= 4) out[i] = digits[hash & 15];
+  return std::string(out, sizeof(out));
 }
 
 // An integer id is hashed as its decimal text, so 42 and 42.0 are one user;
