@@ -21,9 +21,10 @@
 namespace cleanslate {
 
 struct FetchTransport::Context {
-  explicit Context(const HttpRequest& request) : request(request) {}
-  FetchTransport* owner = nullptr;  // null once aborted or once the transport is gone
-  uint64_t handle = 0;
+  Context(FetchTransport* owner, uint64_t handle, const HttpRequest& request, Transport::Done done)
+      : owner(owner), handle(handle), done(std::move(done)), request(request) {}
+  FetchTransport* owner;  // null once aborted or once the transport is gone
+  uint64_t handle;
   emscripten_fetch_t* fetch = nullptr;  // once started
   uint32_t maxBytes = 0;
   Transport::Done done;
@@ -118,10 +119,7 @@ FetchTransport::~FetchTransport() {
 }
 
 uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
-  auto* ctx = new Context(request);
-  ctx->owner = this;
-  ctx->handle = nextHandle_++;
-  ctx->done = std::move(done);
+  auto* ctx = new Context(this, nextHandle_++, request, std::move(done));
   ctx->maxBytes = request.maxResponseBytes;
   const Headers& headers = ctx->request.headers;
   ctx->headerPtrs.reset(new const char*[headers.size() * 2 + 1]);
