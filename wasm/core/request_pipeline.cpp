@@ -68,7 +68,7 @@ uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody
 uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget& resolved, RequestOptions&& options,
                                 bool auth, CallDone done) {
   const uint64_t id = nextId_++;
-  Call& call = calls_.emplace(id, scheduler_);
+  Call& call = calls_.emplace(id, scheduler_, std::move(done));
   call.generation = generation_;
   call.sameOrigin = resolved.sameOrigin;
   call.unsafe = isUnsafe(method);
@@ -81,7 +81,6 @@ uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget&
   request.hasBody = options.hasBody;
   request.maxResponseBytes = auth ? config_.maxAuthResponseBytes : config_.maxResponseBytes;
   call.fixedHeaders = request.headers.size();
-  call.done = std::move(done);
   call.deadline.arm(config_.requestTimeoutMs, [this, id]() { settle(id, ErrorCode::Timeout); });
   advance(id);
   return id;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config.h"
@@ -63,7 +64,7 @@ class RequestPipeline {
 
  private:
   struct Call {
-    explicit Call(Scheduler& scheduler) : deadline(scheduler) {}
+    Call(Scheduler& scheduler, CallDone callDone) : deadline(scheduler), done(std::move(callDone)) {}
     uint64_t generation = 0;
     bool sameOrigin = false;
     bool unsafe = false;

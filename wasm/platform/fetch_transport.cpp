@@ -21,8 +21,8 @@
 namespace cleanslate {
 
 struct FetchTransport::Context {
-  Context(FetchTransport* owner, uint64_t handle, const HttpRequest& request, Transport::Done done)
-      : owner(owner), handle(handle), done(std::move(done)), request(request) {}
+  Context(FetchTransport* transport, uint64_t id, const HttpRequest& sent, Transport::Done callback)
+      : owner(transport), handle(id), done(std::move(callback)), request(sent) {}
   FetchTransport* owner;  // null once aborted or once the transport is gone
   uint64_t handle;
   emscripten_fetch_t* fetch = nullptr;  // once started
