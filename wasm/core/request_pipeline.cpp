@@ -65,18 +65,22 @@ uint64_t RequestPipeline::postAuth(const std::string& path, std::string jsonBody
                std::move(done));
 }
 
-uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget& resolved, RequestOptions options,
+uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget& resolved, RequestOptions&& options,
                                 bool auth, CallDone done) {
   const uint64_t id = nextId_++;
-  Call& call = calls_.emplace(id, scheduler_);
+  Call& call = calls_.emplace(id, scheduler_, std::move(done));
   call.generation = generation_;
-  call.method = method;
-  call.url = resolved.url;
   call.sameOrigin = resolved.sameOrigin;
   call.unsafe = isUnsafe(method);
   call.auth = auth;
-  call.options = std::move(options);
-  call.done = std::move(done);
+  HttpRequest& request = call.request;
+  request.method = method;
+  request.url = resolved.url;
+  addFixedHeaders(options, resolved.sameOrigin, &request.headers);
+  request.body = std::move(options.body);
+  request.hasBody = options.hasBody;
+  request.maxResponseBytes = auth ? config_.maxAuthResponseBytes : config_.maxResponseBytes;
+  call.fixedHeaders = request.headers.size();
   call.deadline.arm(config_.requestTimeoutMs, [this, id]() { settle(id, ErrorCode::Timeout); });
   advance(id);
   return id;
@@ -84,7 +88,7 @@ uint64_t RequestPipeline::start(const std::string& method, const ResolvedTarget&
 
 void RequestPipeline::resume(uint64_t id, std::optional<ErrorCode> error) {
   if (error) {
-    settle(id, error);
+    settle(id, *error);
   } else {
     advance(id);
   }
@@ -98,50 +102,42 @@ void RequestPipeline::advance(uint64_t id) {
   transmit(id);
 }
 
-Headers RequestPipeline::buildHeaders(const Call& call) const {
-  Headers headers;
+void RequestPipeline::addFixedHeaders(const RequestOptions& options, bool sameOrigin, Headers* headers) const {
   bool hasContentType = false;
-  for (const auto& header : call.options.headers) {
+  for (const auto& header : options.headers) {
     const std::string& name = header.first;
-    if (call.sameOrigin && (iequals(name, "Authorization") || iequals(name, config_.csrfHeader.c_str()) ||
-                            iequals(name, "Cache-Control") || iequals(name, "Pragma") || iequals(name, "Expires"))) {
+    if (sameOrigin && (iequals(name, "Authorization") || iequals(name, config_.csrfHeader.c_str()) ||
+                       iequals(name, "Cache-Control") || iequals(name, "Pragma") || iequals(name, "Expires"))) {
       continue;  // the session owns these on its own origin
     }
     hasContentType = hasContentType || iequals(name, "Content-Type");
-    headers.push_back(header);
+    addHeader(headers, header.first, header.second);
   }
-  if (call.options.hasBody && !hasContentType && !call.options.contentType.empty()) {
-    headers.emplace_back("Content-Type", call.options.contentType);
+  if (options.hasBody && !hasContentType && !options.contentType.empty()) {
+    addHeader(headers, "Content-Type", options.contentType);
   }
-  if (!call.sameOrigin) return headers;
-  addNoCacheHeaders(&headers);
-  if (!call.accessUsed.empty()) headers.emplace_back("Authorization", "Bearer " + call.accessUsed);
-  if (!call.csrfUsed.empty()) headers.emplace_back(config_.csrfHeader, call.csrfUsed);
-  return headers;
+  if (sameOrigin) addNoCacheHeaders(headers);
 }
 
 void RequestPipeline::transmit(uint64_t id) {
   Call& call = *calls_.find(id);  // advance() found it
   call.accessUsed = call.sameOrigin && !call.auth ? credentials_.heldAccess() : std::string();
   call.csrfUsed = call.sameOrigin && call.unsafe ? csrf_.token() : std::string();
-  HttpRequest request;
-  request.method = call.method;
-  request.url = call.url;
-  request.headers = buildHeaders(call);
-  request.body = call.options.body;
-  request.hasBody = call.options.hasBody;
-  request.maxResponseBytes = call.auth ? config_.maxAuthResponseBytes : config_.maxResponseBytes;
+  Headers& headers = call.request.headers;
+  while (headers.size() > call.fixedHeaders) headers.pop_back();  // the last attempt's own
+  if (!call.accessUsed.empty()) addHeader(&headers, "Authorization", "Bearer " + call.accessUsed);
+  if (!call.csrfUsed.empty()) addHeader(&headers, config_.csrfHeader, call.csrfUsed);
   const uint64_t attempt = ++call.attempt;
   call.inTransport = true;
   Liveness::Watch alive = alive_.watch();
-  const uint64_t handle = transport_.send(request, [this, alive, id, attempt](HttpResponse response) {
+  const uint64_t handle = transport_.send(call.request, [this, alive, id, attempt](HttpResponse response) {
     if (alive) onResponse(id, attempt, std::move(response));
   });
   Call* sent = calls_.find(id);  // the transport may have answered synchronously
   if (sent != nullptr && sent->attempt == attempt && sent->inTransport) sent->transportHandle = handle;
 }
 
-void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse response) {
+void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse&& response) {
   Call* found = calls_.find(id);
   if (found == nullptr || found->attempt != attempt) return;
   Call& call = *found;
@@ -159,15 +155,15 @@ void RequestPipeline::onResponse(uint64_t id, uint64_t attempt, HttpResponse res
   if (response.status == 401 && !call.auth && !call.accessUsed.empty() && !call.replayed) {
     return onUnauthorized(id, std::move(response));
   }
-  settle(id, std::nullopt, std::move(response));
+  settle(id, std::move(response));
 }
 
-void RequestPipeline::onUnauthorized(uint64_t id, HttpResponse response) {
+void RequestPipeline::onUnauthorized(uint64_t id, HttpResponse&& response) {
   Call& call = *calls_.find(id);
   call.replayed = true;
   const std::string current = credentials_.heldAccess();
   if (!current.empty() && current != call.accessUsed) return advance(id);  // another refresh replaced the token
-  if (credentials_.heldRefresh().empty()) return settle(id, std::nullopt, std::move(response));
+  if (credentials_.heldRefresh().empty()) return settle(id, std::move(response));
   const std::string seen = call.accessUsed;  // the call may be gone when wait() returns
   refresh_.wait(id, std::move(response), seen);
 }
@@ -176,8 +172,10 @@ void RequestPipeline::answer(std::vector<RefreshWaiter> waiters, RefreshVerdict 
   for (auto& waiter : waiters) {
     if (verdict.replay) {
       advance(waiter.call);
+    } else if (verdict.error) {
+      settle(waiter.call, *verdict.error);
     } else {
-      settle(waiter.call, verdict.error, verdict.error ? HttpResponse() : std::move(waiter.original));
+      settle(waiter.call, std::move(waiter.original));
     }
   }
 }
@@ -190,9 +188,13 @@ std::unique_ptr<RequestPipeline::Call> RequestPipeline::release(uint64_t id) {
   return call;
 }
 
-void RequestPipeline::settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response) {
+void RequestPipeline::settle(uint64_t id, ErrorCode error) { deliver(id, {error, {}}); }
+
+void RequestPipeline::settle(uint64_t id, HttpResponse&& response) { deliver(id, {std::nullopt, std::move(response)}); }
+
+void RequestPipeline::deliver(uint64_t id, CallResult&& result) {
   const std::unique_ptr<Call> call = release(id);
-  if (call != nullptr) call->done({error, std::move(response)});
+  if (call != nullptr) call->done(std::move(result));
 }
 
 void RequestPipeline::cancel(uint64_t id) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config.h"
@@ -49,8 +50,9 @@ class RequestPipeline {
   // A request the CSRF cache held: goes on, or settles with `error`.
   void resume(uint64_t id, std::optional<ErrorCode> error);
   void answer(std::vector<RefreshWaiter> waiters, RefreshVerdict verdict);
-  // Delivers the call's result (an empty `error`: `response`) and forgets it.
-  void settle(uint64_t id, std::optional<ErrorCode> error, HttpResponse response = {});
+  // Delivers the call's result, `error` or its answer, and forgets it.
+  void settle(uint64_t id, ErrorCode error);
+  void settle(uint64_t id, HttpResponse&& response);
   // Settles every call held with `error`.
   void settleAll(ErrorCode error);
   // Drops a caller's request wherever it waits (for a CSRF token, a
@@ -62,10 +64,8 @@ class RequestPipeline {
 
  private:
   struct Call {
-    explicit Call(Scheduler& scheduler) : deadline(scheduler) {}
+    Call(Scheduler& scheduler, CallDone callDone) : deadline(scheduler), done(std::move(callDone)) {}
     uint64_t generation = 0;
-    std::string method;
-    std::string url;
     bool sameOrigin = false;
     bool unsafe = false;
     bool auth = false;  // login or refresh
@@ -74,22 +74,28 @@ class RequestPipeline {
     bool inTransport = false;
     uint64_t attempt = 0;
     uint64_t transportHandle = 0;
-    RequestOptions options;
+    // Built once when the call starts; each attempt replaces the headers
+    // after the first `fixedHeaders` with its own Authorization and CSRF.
+    HttpRequest request;
+    std::size_t fixedHeaders = 0;
     std::string accessUsed;
     std::string csrfUsed;
     ScopedTimer deadline;
     CallDone done;
   };
 
-  uint64_t start(const std::string& method, const ResolvedTarget& resolved, RequestOptions options, bool auth,
+  uint64_t start(const std::string& method, const ResolvedTarget& resolved, RequestOptions&& options, bool auth,
                  CallDone done);
   void advance(uint64_t id);
   void transmit(uint64_t id);
-  void onResponse(uint64_t id, uint64_t attempt, HttpResponse response);
-  void onUnauthorized(uint64_t id, HttpResponse response);
-  Headers buildHeaders(const Call& call) const;
+  void onResponse(uint64_t id, uint64_t attempt, HttpResponse&& response);
+  void onUnauthorized(uint64_t id, HttpResponse&& response);
+  // The caller's headers the session lets through, the Content-Type, and
+  // on apiBase's origin the no-cache headers.
+  void addFixedHeaders(const RequestOptions& options, bool sameOrigin, Headers* headers) const;
   // Forgets the call: clears its deadline and aborts its transport request.
   std::unique_ptr<Call> release(uint64_t id);
+  void deliver(uint64_t id, CallResult&& result);
 
   const Config& config_;
   Transport& transport_;

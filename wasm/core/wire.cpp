@@ -16,11 +16,15 @@ HttpRequest authRequest(const Config& config, const char* method, const std::str
   return request;
 }
 
+void addHeader(Headers* headers, const std::string& name, const std::string& value) {
+  headers->emplace_back(name, value);
+}
+
 void addNoCacheHeaders(Headers* headers) {
-  // A table, so that one emplace_back serves all three.
+  // A table, so that one addHeader call serves all three.
   static const char* const kNoCache[][2] = {
       {"Cache-Control", "no-cache, no-store, must-revalidate"}, {"Pragma", "no-cache"}, {"Expires", "0"}};
-  for (const auto& header : kNoCache) headers->emplace_back(header[0], header[1]);
+  for (const auto& header : kNoCache) addHeader(headers, header[0], header[1]);
 }
 
 std::string refreshBody(const std::string& refreshToken) {
@@ -49,10 +53,10 @@ std::string fingerprint(const std::string& token) {
     hash ^= c;
     hash *= 1099511628211ULL;
   }
-  static const char* digits = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = digits[hash & 15];
-  return out;
+  static const char digits[] = "0123456789abcdef";
+  char out[16];
+  for (int i = 15; i >= 0; --i, hash >>= 4) out[i] = digits[hash & 15];
+  return std::string(out, sizeof(out));
 }
 
 // An integer id is hashed as its decimal text, so 42 and 42.0 are one user;

@@ -29,6 +29,10 @@ constexpr int kStoragePolls = 50;
 // A request to one of the auth endpoints (`path` relative to apiBase), with
 // the no-cache headers, bounded by the core's own timer (see interfaces.h).
 HttpRequest authRequest(const Config& config, const char* method, const std::string& path);
+// Appends one header. Every header the core adds goes through here: each
+// other argument type given to Headers::emplace_back would bring its own
+// copy of the vector's growth code (together about 130 B gzip).
+void addHeader(Headers* headers, const std::string& name, const std::string& value);
 // Adds Cache-Control, Pragma and Expires, as every request to apiBase has.
 void addNoCacheHeaders(Headers* headers);
 // The body of POST /auth/refresh and of POST /auth/logout.

@@ -12,17 +12,19 @@
 #include <emscripten/emscripten.h>
 #include <emscripten/fetch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
 namespace cleanslate {
 
 struct FetchTransport::Context {
-  FetchTransport* owner = nullptr;  // null once aborted or once the transport is gone
-  uint64_t handle = 0;
+  Context(FetchTransport* transport, uint64_t id, const HttpRequest& sent, Transport::Done callback)
+      : owner(transport), handle(id), done(std::move(callback)), request(sent) {}
+  FetchTransport* owner;  // null once aborted or once the transport is gone
+  uint64_t handle;
   emscripten_fetch_t* fetch = nullptr;  // once started
   uint32_t maxBytes = 0;
   Transport::Done done;
@@ -34,47 +36,41 @@ struct FetchTransport::Context {
 
 namespace {
 
-// Ends a started request: reads its answer (unless `forced` says how it
-// ended), closes the fetch and hands the answer to its owner, if any.
-void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
-  auto* ctx = static_cast<FetchTransport::Context*>(fetch->userData);
-  if (ctx->finished) return;  // re-entered from emscripten_fetch_close below
-  ctx->finished = true;
-  HttpResponse response;
-  response.error = forced;
-  response.status = forced == TransportError::None ? fetch->status : 0;
-  if (forced == TransportError::None && response.status == 0) response.error = TransportError::Network;
-  const double length = forced == TransportError::None ? cs_fetch_body(fetch, nullptr) : 0;
-  if (length > ctx->maxBytes) {
+// Reads the answer of a request that completed into `response`: its status,
+// its body when within `maxBytes`, and, when it is an HTTP answer, its
+// reason phrase and headers.
+void readAnswer(emscripten_fetch_t* fetch, uint32_t maxBytes, HttpResponse* response) {
+  response->status = fetch->status;
+  if (response->status == 0) response->error = TransportError::Network;
+  const double length = cs_fetch_body(fetch, nullptr);
+  if (length > maxBytes) {
     // Arrived whole before any progress event could stop it: dropped here.
-    response.error = TransportError::TooLarge;
-    response.status = 0;
+    response->error = TransportError::TooLarge;
+    response->status = 0;
   } else if (length > 0) {
-    response.body.resize(static_cast<std::size_t>(length));
-    cs_fetch_body(fetch, &response.body[0]);
+    response->body.resize(static_cast<std::size_t>(length));
+    cs_fetch_body(fetch, &response->body[0]);
   }
-  if (response.error == TransportError::None) {
-    response.statusText.assign(fetch->statusText, strnlen(fetch->statusText, sizeof(fetch->statusText)));
-  }
+  if (response->error != TransportError::None) return;
+  response->statusText.assign(fetch->statusText, strnlen(fetch->statusText, sizeof(fetch->statusText)));
   // One getAllResponseHeaders() call when the headers fit the stack buffer
   // (the usual case); the length query and a second call only when not.
-  // Nothing is written (0 is returned) before the headers have arrived.
+  // Nothing is written (0 is returned) before the headers have arrived:
+  // then there are none.
   char small[1024];
   small[0] = '\0';
-  const std::size_t copied =
-      response.error == TransportError::None ? emscripten_fetch_get_response_headers(fetch, small, sizeof(small)) : 0;
-  if (copied == 0) {
-    // no response headers (the request failed before any arrived)
-  } else if (copied < sizeof(small)) {
-    response.rawHeaders = small;
+  if (emscripten_fetch_get_response_headers(fetch, small, sizeof(small)) < sizeof(small)) {
+    response->rawHeaders = small;
   } else {
-    const std::size_t headerLength = emscripten_fetch_get_response_headers_length(fetch);
-    std::vector<char> raw(headerLength + 1, '\0');
-    emscripten_fetch_get_response_headers(fetch, raw.data(), raw.size());
-    response.rawHeaders = raw.data();
+    // The length counts the terminating NUL, which the string has room for.
+    std::string& raw = response->rawHeaders;
+    raw.resize(emscripten_fetch_get_response_headers_length(fetch) - 1);
+    emscripten_fetch_get_response_headers(fetch, &raw[0], raw.size() + 1);
   }
-  emscripten_fetch_close(fetch);
-  cs_fetch_trim();
+}
+
+// Hands `response` to the request's owner, if any, and frees its context.
+void answer(FetchTransport::Context* ctx, HttpResponse&& response) {
   Transport::Done done;
   if (ctx->owner != nullptr) {
     ctx->owner->release(ctx->handle);
@@ -84,13 +80,29 @@ void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
   if (done) done(std::move(response));
 }
 
+// Ends a started request: reads its answer (unless `forced` says how it
+// ended), closes the fetch and hands the answer to its owner, if any.
+void finishFetch(emscripten_fetch_t* fetch, TransportError forced) {
+  auto* ctx = static_cast<FetchTransport::Context*>(fetch->userData);
+  if (ctx->finished) return;  // re-entered from emscripten_fetch_close below
+  ctx->finished = true;
+  HttpResponse response;
+  response.error = forced;
+  if (forced == TransportError::None) readAnswer(fetch, ctx->maxBytes, &response);
+  emscripten_fetch_close(fetch);
+  cs_fetch_trim();
+  answer(ctx, std::move(response));
+}
+
 void onFetchDone(emscripten_fetch_t* fetch) { finishFetch(fetch, TransportError::None); }
 
-// Cancels a started request: the XHR is aborted (its handlers never run)
-// and the fetch closed; `done`, already detached, is not called.
+// Cancels a request, whose `done` is then never called. A started one has
+// its XHR aborted (its handlers never run) and its fetch closed; one not
+// started yet is dropped by cs_fetch_prepare.
 void cancelFetch(FetchTransport::Context* ctx) {
   ctx->owner = nullptr;
   ctx->done = nullptr;
+  if (ctx->fetch == nullptr) return;
   cs_fetch_abort(ctx->fetch);
   finishFetch(ctx->fetch, TransportError::Network);
 }
@@ -103,24 +115,12 @@ extern "C" EMSCRIPTEN_KEEPALIVE void cs_fetch_too_large(void* fetch) {
 }
 
 FetchTransport::~FetchTransport() {
-  while (void* entry = inFlight_.takeLast()) {
-    auto* ctx = static_cast<Context*>(entry);
-    if (ctx->fetch != nullptr) {
-      cancelFetch(ctx);
-    } else {  // not started yet: cs_fetch_prepare drops it
-      ctx->owner = nullptr;
-      ctx->done = nullptr;
-    }
-  }
+  while (void* ctx = inFlight_.takeLast()) cancelFetch(static_cast<Context*>(ctx));
 }
 
 uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
-  auto* ctx = new Context();
-  ctx->owner = this;
-  ctx->handle = nextHandle_++;
-  ctx->done = std::move(done);
+  auto* ctx = new Context(this, nextHandle_++, request, std::move(done));
   ctx->maxBytes = request.maxResponseBytes;
-  ctx->request = request;
   const Headers& headers = ctx->request.headers;
   ctx->headerPtrs.reset(new const char*[headers.size() * 2 + 1]);
   std::size_t next = 0;
@@ -133,7 +133,9 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
 
   emscripten_fetch_attr_t& attr = ctx->attr;
   emscripten_fetch_attr_init(&attr);
-  std::strncpy(attr.requestMethod, ctx->request.method.c_str(), sizeof(attr.requestMethod) - 1);
+  // At most 31 bytes; emscripten_fetch_attr_init zeroed the rest.
+  const std::string& method = ctx->request.method;
+  std::memcpy(attr.requestMethod, method.data(), std::min(method.size(), sizeof(attr.requestMethod) - 1));
   // REPLACE skips the IndexedDB cache: a session response is never cached.
   // No LOAD_TO_MEMORY: finishFetch copies the body itself, within the cap.
   attr.attributes = EMSCRIPTEN_FETCH_REPLACE;
@@ -151,34 +153,22 @@ uint64_t FetchTransport::send(const HttpRequest& request, Done done) {
 }
 
 void FetchTransport::started(uint64_t handle, void* fetch) {
-  if (fetch != nullptr) {
-    // Still in flight (not answered synchronously): its struct is alive.
-    auto* ctx = static_cast<Context*>(inFlight_.find(handle));
-    if (ctx != nullptr) {
-      ctx->fetch = static_cast<emscripten_fetch_t*>(fetch);
-      cs_fetch_watch(fetch, ctx->maxBytes);
-    }
-    return;
+  auto* ctx = static_cast<Context*>(inFlight_.find(handle));
+  if (ctx == nullptr) return;  // already answered synchronously
+  if (fetch == nullptr) {
+    // Never started (no callback will come): a network failure, reported now.
+    HttpResponse response;
+    response.error = TransportError::Network;
+    return answer(ctx, std::move(response));
   }
-  // Never started (no callback will come): report a network failure now.
-  auto* failedCtx = static_cast<Context*>(inFlight_.take(handle));
-  if (failedCtx == nullptr) return;  // already answered synchronously
-  Done failed = std::move(failedCtx->done);
-  delete failedCtx;
-  HttpResponse response;
-  response.error = TransportError::Network;
-  if (failed) failed(std::move(response));
+  // Still in flight: its struct is alive.
+  ctx->fetch = static_cast<emscripten_fetch_t*>(fetch);
+  cs_fetch_watch(fetch, ctx->maxBytes);
 }
 
 void FetchTransport::abort(uint64_t handle) {
   auto* ctx = static_cast<Context*>(inFlight_.take(handle));
-  if (ctx == nullptr) return;
-  if (ctx->fetch != nullptr) {
-    cancelFetch(ctx);
-  } else {  // not started yet: cs_fetch_prepare drops it
-    ctx->owner = nullptr;
-    ctx->done = nullptr;
-  }
+  if (ctx != nullptr) cancelFetch(ctx);
 }
 
 }  // namespace cleanslate
