@@ -40,8 +40,8 @@ void LogoutNotices::send(const std::string& refreshToken, LogoutCallback done) {
 
 void LogoutNotices::postLogout(uint64_t id, const std::string& csrf) {
   HttpRequest request = authRequest(config_, "POST", config_.logoutPath);
-  request.headers.emplace_back("Content-Type", "application/json");
-  request.headers.emplace_back(config_.csrfHeader, csrf);
+  addHeader(&request.headers, "Content-Type", "application/json");
+  addHeader(&request.headers, config_.csrfHeader, csrf);
   request.body = refreshBody(notices_.find(id)->refreshToken);  // called with the notice held
   request.hasBody = true;
   transmit(id, request, [this, id](const HttpResponse& response) {
