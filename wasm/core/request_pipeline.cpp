@@ -129,10 +129,10 @@ void RequestPipeline::transmit(uint64_t id) {
   if (!call.csrfUsed.empty()) addHeader(&headers, config_.csrfHeader, call.csrfUsed);
   const uint64_t attempt = ++call.attempt;
   call.inTransport = true;
-  Liveness::Watch alive = alive_.watch();
-  const uint64_t handle = transport_.send(call.request, [this, alive, id, attempt](HttpResponse response) {
-    if (alive) onResponse(id, attempt, std::move(response));
-  });
+  const uint64_t handle =
+      transport_.send(call.request, [this, alive = alive_.watch(), id, attempt](HttpResponse response) {
+        if (alive) onResponse(id, attempt, std::move(response));
+      });
   Call* sent = calls_.find(id);  // the transport may have answered synchronously
   if (sent != nullptr && sent->attempt == attempt && sent->inTransport) sent->transportHandle = handle;
 }
