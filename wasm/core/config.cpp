@@ -19,7 +19,7 @@ bool readBound(const JsonObject& j, const char* key, uint32_t min, uint32_t max,
   }
   const double v = it->number;
   if (!std::isfinite(v) || v < min || v > max) {
-    *error = std::string(key) + " must be between " + decimal(min) + " and " + decimal(max);
+    *error = key + withDecimal(" must be between ", min, " and ") + decimal(max);
     return false;
   }
   *out = static_cast<uint32_t>(v);
