@@ -112,7 +112,7 @@ void RefreshCoordinator::start(const std::string& seenAccess) {
   releaseLock();  // a lock still held a moment after the last refresh
   if (lock_ == nullptr) return onLocked(epoch, nullptr);
   // The wait for the cross-tab lock is bounded like any request.
-  lockDeadline_.arm(config_.requestTimeoutMs, [this]() { finish(generation_, {ErrorCode::Timeout, {}}); });
+  lockDeadline_.arm(config_.requestTimeoutMs, [this]() { fail(generation_, ErrorCode::Timeout); });
   lock_->acquire("cleanslate-refresh:" + config_.apiBase, config_.requestTimeoutMs + 1000.0,
                  [this, alive = alive_.watch(), epoch](TabLock::Release release) {
                    if (!alive) return release();
@@ -175,7 +175,7 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
     retry_.arm(delay, [this, generation]() {
       if (generation != generation_ || !inFlight_) return;
       const std::string refreshToken = credentials_.heldRefresh();
-      if (refreshToken.empty()) return finish(generation, {ErrorCode::SessionChanged, {}});
+      if (refreshToken.empty()) return fail(generation, ErrorCode::SessionChanged);
       send(refreshToken);
     });
     return;
@@ -215,6 +215,8 @@ void RefreshCoordinator::finish(uint64_t generation, const CallResult& result) {
     proactive_.arm(backoffMs_, [this]() { start(credentials_.heldAccess()); });
   }
 }
+
+void RefreshCoordinator::fail(uint64_t generation, ErrorCode error) { finish(generation, {error, {}}); }
 
 bool RefreshCoordinator::adopt(const std::string& answer) {
   JsonObject body;

@@ -83,6 +83,8 @@ class RefreshCoordinator {
   void decide(uint64_t epoch, int pollsLeft);
   void send(const std::string& refreshToken);
   void finish(uint64_t generation, const CallResult& result);
+  // A refresh that ended with `error` and no answer.
+  void fail(uint64_t generation, ErrorCode error);
   // Stores and announces the tokens of a refresh answer, if it is one.
   bool adopt(const std::string& answer);
   double retryDelayMs(const HttpResponse& response);
