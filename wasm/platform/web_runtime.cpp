@@ -129,10 +129,7 @@ void BrowserScheduler::fire(void* userData) {
 // ---------------------------------------------------------------- cross-tab channel
 
 namespace {
-IdMap<TabChannel::Receive>& channelRegistry() {
-  static IdMap<TabChannel::Receive> receivers;
-  return receivers;
-}
+IdMap<TabChannel::Receive> channelRegistry;  // the open channels' handlers, by channel id
 int nextChannelId = 1;
 }  // namespace
 
@@ -140,7 +137,7 @@ BroadcastTabChannel::BroadcastTabChannel() : id_(nextChannelId++) {}
 BroadcastTabChannel::~BroadcastTabChannel() { close(); }
 
 void BroadcastTabChannel::open(const std::string& name, Receive onMessage) {
-  channelRegistry().emplace(static_cast<uint64_t>(id_), std::move(onMessage));
+  channelRegistry.emplace(static_cast<uint64_t>(id_), std::move(onMessage));
   mode_ = cs_channel_open(id_, name.c_str());
 }
 
@@ -149,14 +146,14 @@ void BroadcastTabChannel::post(const std::string& messageJson) {
 }
 
 void BroadcastTabChannel::close() {
-  if (channelRegistry().erase(static_cast<uint64_t>(id_))) cs_channel_close(id_);
+  if (channelRegistry.erase(static_cast<uint64_t>(id_))) cs_channel_close(id_);
   mode_ = 0;
 }
 
 }  // namespace cleanslate
 
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_channel_deliver(int id, const char* message) {
-  auto& receivers = cleanslate::channelRegistry();
+  auto& receivers = cleanslate::channelRegistry;
   const auto key = static_cast<uint64_t>(id);
   cleanslate::TabChannel::Receive* found = receivers.find(key);
   if (found == nullptr || !*found) return;
@@ -173,23 +170,20 @@ namespace cleanslate {
 // ---------------------------------------------------------------- cross-tab lock
 
 namespace {
-IdMap<Callback<void(TabLock::Release)>>& lockRegistry() {
-  static IdMap<Callback<void(TabLock::Release)>> waiting;
-  return waiting;
-}
+IdMap<Callback<void(TabLock::Release)>> lockRegistry;  // the requests waiting for a lock, by request id
 int nextLockId = 1;
 }  // namespace
 
 void WebTabLock::acquire(const std::string& name, double leaseMs, Callback<void(Release)> granted) {
   const int id = nextLockId++;
-  lockRegistry().emplace(static_cast<uint64_t>(id), std::move(granted));
+  lockRegistry.emplace(static_cast<uint64_t>(id), std::move(granted));
   cs_lock_request(id, name.c_str(), leaseMs);
 }
 
 }  // namespace cleanslate
 
 extern "C" EMSCRIPTEN_KEEPALIVE void cs_lock_granted(int id) {
-  const auto granted = cleanslate::lockRegistry().take(static_cast<uint64_t>(id));
+  const auto granted = cleanslate::lockRegistry.take(static_cast<uint64_t>(id));
   if (granted == nullptr) {
     cs_lock_release(id);
     return;
