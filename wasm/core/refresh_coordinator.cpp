@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "jwt.h"
+#include "url.h"
 
 namespace cleanslate {
 namespace {
@@ -236,8 +237,7 @@ bool RefreshCoordinator::adopt(const std::string& answer) {
 double RefreshCoordinator::retryDelayMs(const HttpResponse& response) {
   // Retry-After in seconds is honoured up to the cap; otherwise exponential
   // backoff with full jitter from a small generator seeded by the clock.
-  std::string lower = response.rawHeaders;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = asciiLower(response.rawHeaders);
   const auto at = lower.find("retry-after:");
   if (at != std::string::npos) {
     const char* p = lower.c_str() + at + 12;  // NUL-terminated: the loops stop at the end

@@ -17,11 +17,6 @@ bool isHostName(const std::string& host) {
   return true;
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // A network-path reference ("//host/..."), which takes the scheme of the base.
 bool startsWithSlashes(const std::string& target) { return target.size() >= 2 && target[0] == '/' && target[1] == '/'; }
 
@@ -36,11 +31,16 @@ bool hasAmbiguousByte(const std::string& url) {
 
 // The scheme url[0, length), lower-cased, when it is http or https; "" otherwise.
 std::string httpScheme(const std::string& url, std::size_t length) {
-  std::string scheme = lower(url.substr(0, length));
+  std::string scheme = asciiLower(url.substr(0, length));
   return scheme == "http" || scheme == "https" ? scheme : std::string();
 }
 
 }  // namespace
+
+std::string asciiLower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
 
 std::optional<Origin> parseOrigin(const std::string& url) {
   const auto colon = url.find("://");
@@ -69,7 +69,7 @@ std::optional<Origin> parseOrigin(const std::string& url) {
     hostEnd = std::min(url.find(':', start), end);
   }
   if (hostEnd != end && url[hostEnd] != ':') return std::nullopt;
-  origin.host = lower(url.substr(start, hostEnd - start));
+  origin.host = asciiLower(url.substr(start, hostEnd - start));
   if (!literal && !isHostName(origin.host)) return std::nullopt;
   if (hostEnd == end) {
     origin.port = origin.scheme == "https" ? 443 : 80;

@@ -18,6 +18,10 @@ struct Origin {
   }
 };
 
+// `text` with its ASCII letters lower-cased, as schemes, hosts and header
+// names compare.
+std::string asciiLower(std::string text);
+
 // The origin of an absolute http(s) URL, or nothing when the URL is not one,
 // or holds anything that could make a browser read its authority differently
 // (userinfo, backslashes, whitespace, percent-escapes, stray characters).
