@@ -10,14 +10,6 @@
 namespace cleanslate {
 namespace {
 
-bool iequals(const std::string& a, const char* b) {
-  std::size_t i = 0;
-  for (; i < a.size() && b[i] != '\0'; ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return i == a.size() && b[i] == '\0';
-}
-
 bool isUnsafe(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
@@ -104,13 +96,14 @@ void RequestPipeline::advance(uint64_t id) {
 
 void RequestPipeline::addFixedHeaders(const RequestOptions& options, bool sameOrigin, Headers* headers) const {
   bool hasContentType = false;
+  const std::string csrfHeader = asciiLower(config_.csrfHeader);
   for (const auto& header : options.headers) {
-    const std::string& name = header.first;
-    if (sameOrigin && (iequals(name, "Authorization") || iequals(name, config_.csrfHeader.c_str()) ||
-                       iequals(name, "Cache-Control") || iequals(name, "Pragma") || iequals(name, "Expires"))) {
+    const std::string name = asciiLower(header.first);  // header names are case-insensitive
+    if (sameOrigin && (name == "authorization" || name == csrfHeader || name == "cache-control" || name == "pragma" ||
+                       name == "expires")) {
       continue;  // the session owns these on its own origin
     }
-    hasContentType = hasContentType || iequals(name, "Content-Type");
+    hasContentType = hasContentType || name == "content-type";
     addHeader(headers, header.first, header.second);
   }
   if (options.hasBody && !hasContentType && !options.contentType.empty()) {
