@@ -107,9 +107,10 @@ ResolvedTarget resolveTarget(const std::string& apiBase, const Origin& apiOrigin
     out.readable = origin.has_value() || (httpScheme(out.url, out.url.find(':')).empty() && !hasAmbiguousByte(out.url));
     return out;
   }
-  // apiBase without trailing '/'s (npos + 1 is 0: all of it is '/'s)
-  const std::string base = apiBase.substr(0, apiBase.find_last_not_of('/') + 1);
-  out.url = base + (target.empty() || target[0] != '/' ? "/" : "") + target;
+  // apiBase without trailing '/'s (npos + 1 is 0: all of it is '/'s), then '/' and the target
+  out.url = apiBase.substr(0, apiBase.find_last_not_of('/') + 1);
+  if (target.empty() || target[0] != '/') out.url += '/';
+  out.url += target;
   out.sameOrigin = true;
   return out;
 }
