@@ -98,7 +98,7 @@ void RefreshCoordinator::schedule() {
 
 // ---------------------------------------------------------------- one refresh
 
-void RefreshCoordinator::wait(uint64_t call, HttpResponse original, const std::string& seenAccess) {
+void RefreshCoordinator::wait(uint64_t call, HttpResponse&& original, const std::string& seenAccess) {
   waiters_.push_back({call, std::move(original)});
   start(seenAccess);
 }

@@ -57,7 +57,7 @@ class RefreshCoordinator {
                      const Log& log, const uint64_t& generation, const Liveness& alive, Delegate& delegate);
 
   // `call` got a 401 sent with `seenAccess`: it waits for a refresh.
-  void wait(uint64_t call, HttpResponse original, const std::string& seenAccess);
+  void wait(uint64_t call, HttpResponse&& original, const std::string& seenAccess);
   bool inFlight() const { return inFlight_; }
 
   // Tokens this tab just received (login, refresh): their lifetime starts now.
