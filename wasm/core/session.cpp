@@ -28,6 +28,11 @@ const char* overtakenMessage(ErrorCode why) {
                                       : "The session changed while logging in";
 }
 
+// Answers a login without a session.
+void refuse(LoginCallback& done, ErrorCode why, const std::string& message) {
+  done({false, "", message, codeName(why)});
+}
+
 }  // namespace
 
 Session::Session(Config config, const Platform& platform)
@@ -151,9 +156,9 @@ void Session::joined(const std::string& user) {
 // ---------------------------------------------------------------- login
 
 void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
-  if (disposed_) return done({false, "", overtakenMessage(ErrorCode::Disposed), code::kDisposed});
+  if (disposed_) return refuse(done, ErrorCode::Disposed, overtakenMessage(ErrorCode::Disposed));
   if (email.empty() || password.empty()) {
-    return done({false, "", "Email and password are required", code::kInvalidArgument});
+    return refuse(done, ErrorCode::InvalidArgument, "Email and password are required");
   }
   log_(LogLevel::Info, "[Auth] Attempting login for: " + email);
   if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);  // the newest login wins
@@ -204,7 +209,7 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
     error = ErrorCode::BadResponse;
     message = "The server's login response was not understood";
   }
-  if (error) return done({false, "", message, codeName(*error)});
+  if (error) return refuse(done, *error, message);
 
   log_(LogLevel::Info, "[Auth] Login successful, storing tokens");
   // The CSRF token fetched for this login belongs to the session it starts.
@@ -269,7 +274,7 @@ void Session::dropHeld(ErrorCode why) {
   LoginCallback done = std::move(held_->done);
   held_.reset();
   ++heldEpoch_;
-  done({false, "", overtakenMessage(why), codeName(why)});
+  refuse(done, why, overtakenMessage(why));
 }
 
 void Session::rememberUser(const std::string& userHash) {
