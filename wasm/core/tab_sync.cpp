@@ -35,9 +35,14 @@ void TabSync::close() {
 
 void TabSync::post(const char* type, const std::string& fields) {
   if (channel_ == nullptr) return;
-  std::string message = std::string("{\"type\":\"") + type + "\"";
-  if (!fields.empty()) message += "," + fields;
-  message += "}";
+  std::string message = "{\"type\":\"";
+  message += type;
+  message += '"';
+  if (!fields.empty()) {
+    message += ',';
+    message += fields;
+  }
+  message += '}';
   channel_->post(message);
 }
 
