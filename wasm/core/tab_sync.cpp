@@ -8,6 +8,19 @@
 #include "wire.h"
 
 namespace cleanslate {
+namespace {
+
+// Appends the member "name":jsonValue to `fields`, the members of a JSON
+// object being assembled.
+void addField(std::string* fields, const char* name, const std::string& jsonValue) {
+  if (!fields->empty()) *fields += ',';
+  *fields += '"';
+  *fields += name;
+  *fields += "\":";
+  *fields += jsonValue;
+}
+
+}  // namespace
 
 TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log,
                  Credentials& credentials, RefreshCoordinator& refresh, const Liveness& alive, Delegate& delegate)
@@ -53,14 +66,16 @@ std::string TabSync::tokenFields(const std::string& access, const std::string& r
   // it. Tokens cross only a channel that does not pass through storage, and
   // only when storage is not shared.
   const std::string fp = fingerprint(refresh);
-  std::string fields = "\"fp\":\"" + fp + "\"";
+  std::string fields;
+  addField(&fields, "fp", jsonString(fp));
   // How long they have left, so the other tabs schedule their refresh from
   // this tab's measurement rather than from `exp` and their own clock.
   if (const auto left = refresh_.remainingMs(fp)) {
-    fields += ",\"ttl\":" + decimal(static_cast<long long>(std::max(0.0, *left)));
+    addField(&fields, "ttl", decimal(static_cast<long long>(std::max(0.0, *left))));
   }
   if (!credentials_.shared() && channel_ != nullptr && channel_->mayCarrySecrets()) {
-    fields += ",\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
+    addField(&fields, "access_token", jsonString(access));
+    addField(&fields, "refresh_token", jsonString(refresh));
   }
   return fields;
 }
