@@ -55,9 +55,9 @@ Session::~Session() { dispose(); }
 
 void Session::emit(const char* name, const std::string& extraJsonFields) {
   const auto timestamp = static_cast<long long>(std::floor(platform_.scheduler->nowMs()));
-  std::string detail = "{\"timestamp\":" + decimal(timestamp);
-  if (!extraJsonFields.empty()) detail += "," + extraJsonFields;
-  detail += "}";
+  std::string detail = withDecimal("{\"timestamp\":", timestamp);
+  if (!extraJsonFields.empty()) detail.append(",").append(extraJsonFields);
+  detail += '}';
   platform_.events->dispatch(name, detail);
 }
 
@@ -279,11 +279,8 @@ void Session::dropHeld(ErrorCode why) {
 
 void Session::rememberUser(const std::string& userHash) {
   lastUser_ = userHash;
-  if (userHash.empty()) {
-    credentials_.tokens.forgetLastUser();
-  } else {
-    credentials_.tokens.setLastUser(userHash);
-  }
+  if (userHash.empty()) return credentials_.tokens.forgetLastUser();
+  credentials_.tokens.setLastUser(userHash);
 }
 
 // ---------------------------------------------------------------- logout
