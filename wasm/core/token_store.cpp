@@ -71,13 +71,15 @@ std::string TokenStore::read(const char* key) {
   return status == StoreStatus::Ok ? value : std::string();
 }
 
-void TokenStore::write(const char* key, const std::string& value) {
+void TokenStore::write(const char* name, const std::string& value) {
+  const std::string key = name;
   if (active()->set(key, value)) return;
   // Only the backing store refuses a write (memory never does). Whatever it
   // still holds is abandoned: what can be read of it is carried over to
   // memory, then the value is written there.
   fallBack(active()->lastError());
-  for (const char* carriedKey : {kAccessKey, kRefreshKey, kUserKey, kLastUserKey}) {
+  for (const char* carriedName : {kAccessKey, kRefreshKey, kUserKey, kLastUserKey}) {
+    const std::string carriedKey = carriedName;
     std::string carried;
     backing_->get(carriedKey, &carried);
     backing_->remove(carriedKey);
@@ -86,7 +88,8 @@ void TokenStore::write(const char* key, const std::string& value) {
   fallback_->set(key, value);
 }
 
-void TokenStore::erase(const char* key) {
+void TokenStore::erase(const char* name) {
+  const std::string key = name;
   if (!active()->remove(key)) fallBack(active()->lastError());
   if (fallback_) {
     fallback_->remove(key);
