@@ -11,6 +11,7 @@ namespace cleanslate {
 namespace {
 
 constexpr std::size_t kMaxDetailChars = 200;
+constexpr const char* kCredentialsMissing = "Email and password are required";
 
 // Replaces `message` with the `detail` message of an error body, if any,
 // shortened; never echoes anything that is not a plain string.
@@ -149,7 +150,6 @@ void Session::remoteLogin() {
 void Session::joined(const std::string& user) {
   AcceptedLogin login;
   login.user = user;
-  login.userHash = userHash(user);
   if (!holdForSwitch(login)) completeLogin(login);
 }
 
@@ -157,9 +157,7 @@ void Session::joined(const std::string& user) {
 
 void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
   if (disposed_) return refuse(done, ErrorCode::Disposed, overtakenMessage(ErrorCode::Disposed));
-  if (email.empty() || password.empty()) {
-    return refuse(done, ErrorCode::InvalidArgument, "Email and password are required");
-  }
+  if (email.empty() || password.empty()) return refuse(done, ErrorCode::InvalidArgument, kCredentialsMissing);
   log_(LogLevel::Info, "[Auth] Attempting login for: " + email);
   if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);  // the newest login wins
   dropHeld(ErrorCode::Superseded);
@@ -218,12 +216,12 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
   beginGeneration();   // whatever the previous session left in flight ends here
   if (carryCsrf) csrf_.adopt();
   refresh_.received(refresh, body, access);  // the tokens' lifetime starts now, held or not
-  AcceptedLogin login{access, refresh, user, userHash(user), std::move(done)};
+  AcceptedLogin login{access, refresh, user, std::move(done)};
   if (!holdForSwitch(login)) completeLogin(login);
 }
 
 void Session::completeLogin(const AcceptedLogin& login) {
-  rememberUser(login.userHash);
+  rememberUser(login.user);
   const std::string userField = "\"user\":" + login.user;
   if (login.done) {  // this tab's own login; another tab's, joined, holds its session already
     credentials_.tokens.store(login.access, login.refresh, login.user);
@@ -248,7 +246,9 @@ void Session::resetApp(const char* reason, ResetSink::Settled settled) {
 }
 
 bool Session::holdForSwitch(AcceptedLogin& login) {
-  if (lastUser_.empty() || login.userHash.empty() || login.userHash == lastUser_) return false;
+  if (lastUser_.empty()) return false;
+  const std::string hash = userHash(login.user);
+  if (hash.empty() || hash == lastUser_) return false;
   log_(LogLevel::Debug, "[Auth] Another user logged in: resetting the app's state first");
   dropHeld(ErrorCode::Superseded);
   // While the app's state is reset, this tab's own login holds no session:
@@ -277,10 +277,10 @@ void Session::dropHeld(ErrorCode why) {
   refuse(done, why, overtakenMessage(why));
 }
 
-void Session::rememberUser(const std::string& userHash) {
-  lastUser_ = userHash;
-  if (userHash.empty()) return credentials_.tokens.forgetLastUser();
-  credentials_.tokens.setLastUser(userHash);
+void Session::rememberUser(const std::string& user) {
+  lastUser_ = userHash(user);
+  if (lastUser_.empty()) return credentials_.tokens.forgetLastUser();
+  credentials_.tokens.setLastUser(lastUser_);
 }
 
 // ---------------------------------------------------------------- logout
