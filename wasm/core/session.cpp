@@ -133,7 +133,7 @@ void Session::answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict
 }
 
 void Session::announceRefresh(const std::string& access, const std::string& refresh) {
-  tabs_.post("refresh", tabs_.tokenFields(access, refresh));
+  tabs_.postTokens("refresh", "", access, refresh);
 }
 
 void Session::refreshed() { emit("auth:refresh", ""); }
@@ -227,7 +227,7 @@ void Session::completeLogin(const AcceptedLogin& login) {
     credentials_.tokens.store(login.access, login.refresh, login.user);
     credentials_.ownRefresh = login.refresh;
     credentials_.active = true;
-    tabs_.post("login", userField + "," + tabs_.tokenFields(login.access, login.refresh));
+    tabs_.postTokens("login", userField, login.access, login.refresh);
     refresh_.resetBackoff();
     refresh_.schedule();
   }

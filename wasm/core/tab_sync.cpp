@@ -59,14 +59,13 @@ void TabSync::post(const char* type, const std::string& fields) {
   channel_->post(message);
 }
 
-std::string TabSync::tokenFields(const std::string& access, const std::string& refresh) const {
+void TabSync::postTokens(const char* type, std::string fields, const std::string& access, const std::string& refresh) {
   // The fingerprint names the session: with shared storage the other tabs
   // read the tokens themselves and know from it when they see the right ones,
   // and a tab that logs out before it has seen them names the session with
   // it. Tokens cross only a channel that does not pass through storage, and
   // only when storage is not shared.
   const std::string fp = fingerprint(refresh);
-  std::string fields;
   addField(&fields, "fp", jsonString(fp));
   // How long they have left, so the other tabs schedule their refresh from
   // this tab's measurement rather than from `exp` and their own clock.
@@ -77,7 +76,7 @@ std::string TabSync::tokenFields(const std::string& access, const std::string& r
     addField(&fields, "access_token", jsonString(access));
     addField(&fields, "refresh_token", jsonString(refresh));
   }
-  return fields;
+  post(type, fields);
 }
 
 void TabSync::cancelJoin() {
