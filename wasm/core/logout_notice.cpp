@@ -23,9 +23,7 @@ LogoutNotices::LogoutNotices(const Config& config, Transport& transport, Schedul
 
 void LogoutNotices::send(const std::string& refreshToken, LogoutCallback done) {
   const uint64_t id = nextId_++;
-  Notice& notice = notices_.emplace(id, scheduler_);
-  notice.done = std::move(done);
-  notice.refreshToken = refreshToken;
+  Notice& notice = notices_.emplace(id, scheduler_, std::move(done), refreshToken);
   notice.deadline.arm(config_.logoutTimeoutMs, [this, id]() {
     finish(id, false, withDecimal("timed out after ", config_.logoutTimeoutMs, " ms"));
   });
