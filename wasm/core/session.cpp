@@ -67,9 +67,9 @@ void Session::emit(const char* name, const std::string& extraJsonFields) {
 bool Session::isAuthenticated() { return !disposed_ && credentials_.active && credentials_.tokens.hasTokens(); }
 
 std::string Session::userJson() {
-  if (!isAuthenticated()) return "null";
-  std::string user = credentials_.tokens.userJson();
-  return isJsonObject(user) ? user : "null";
+  std::string user = isAuthenticated() ? credentials_.tokens.userJson() : std::string();
+  if (!isJsonObject(user)) user = "null";
+  return user;
 }
 
 uint64_t Session::request(const std::string& method, const std::string& target, RequestOptions options,
