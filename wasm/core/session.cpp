@@ -31,7 +31,7 @@ const char* overtakenMessage(ErrorCode why) {
 
 // Answers a login without a session.
 void refuse(LoginCallback& done, ErrorCode why, const std::string& message) {
-  done({false, "", message, codeName(why)});
+  done({false, {}, message, codeName(why)});
 }
 
 }  // namespace
@@ -133,10 +133,10 @@ void Session::answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict
 }
 
 void Session::announceRefresh(const std::string& access, const std::string& refresh) {
-  tabs_.postTokens("refresh", "", access, refresh);
+  tabs_.postTokens("refresh", {}, access, refresh);
 }
 
-void Session::refreshed() { emit("auth:refresh", ""); }
+void Session::refreshed() { emit("auth:refresh", {}); }
 
 void Session::endLocally(EndReason reason) { endSession(reason, false, nullptr); }
 
@@ -232,7 +232,7 @@ void Session::completeLogin(const AcceptedLogin& login) {
     refresh_.schedule();
   }
   emit("auth:login", userField);
-  login.done({true, login.user, "", ""});
+  login.done({true, login.user, {}, {}});
 }
 
 // ---------------------------------------------------------------- the app's own state (CONTRACT.md §5.2)
