@@ -102,8 +102,8 @@ void TabSync::receive(const std::string& messageJson) {
     // fingerprint; the tab that wrote them revokes them, exactly once.
     std::string revoke;
     const std::string& own = credentials_.ownRefresh;
-    const std::string handedOver =
-        message.string("revoke", &revoke) && !own.empty() && fingerprint(own) == revoke ? own : std::string();
+    std::string handedOver;
+    if (message.string("revoke", &revoke) && !own.empty() && fingerprint(own) == revoke) handedOver = own;
     cancelJoin();  // a login of another tab this tab has not joined yet is off
     delegate_.remoteLogout(handedOver);
   } else if (type == "login") {
