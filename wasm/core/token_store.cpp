@@ -1,6 +1,7 @@
 // Token storage with a memory fallback (see token_store.h).
 #include "token_store.h"
 
+#include <string_view>
 #include <utility>
 
 namespace cleanslate {
@@ -100,8 +101,10 @@ void TokenStore::erase(const char* name) {
 void TokenStore::fallBack(const std::string& why) {
   if (fallback_) return;
   fallback_ = std::make_unique<MemoryStore>();
-  warn_("[Auth] Storage unavailable (" + (why.empty() ? std::string("error") : why) +
-        "), keeping the session in memory");
+  std::string line = "[Auth] Storage unavailable (";
+  line += why.empty() ? std::string_view("error") : std::string_view(why);
+  line += "), keeping the session in memory";
+  warn_(line);
 }
 
 }  // namespace cleanslate
