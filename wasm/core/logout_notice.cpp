@@ -23,9 +23,7 @@ LogoutNotices::LogoutNotices(const Config& config, Transport& transport, Schedul
 
 void LogoutNotices::send(const std::string& refreshToken, LogoutCallback done) {
   const uint64_t id = nextId_++;
-  Notice& notice = notices_.emplace(id, scheduler_);
-  notice.done = std::move(done);
-  notice.refreshToken = refreshToken;
+  Notice& notice = notices_.emplace(id, scheduler_, std::move(done), refreshToken);
   notice.deadline.arm(config_.logoutTimeoutMs, [this, id]() {
     finish(id, false, withDecimal("timed out after ", config_.logoutTimeoutMs, " ms"));
   });
@@ -48,7 +46,7 @@ void LogoutNotices::postLogout(uint64_t id, const std::string& csrf) {
     if (response.status < 200 || response.status >= 300) {
       return finish(id, false, withDecimal("HTTP ", response.status));
     }
-    finish(id, true, "");
+    finish(id, true, {});
   });
 }
 
@@ -85,7 +83,7 @@ void LogoutNotices::finish(uint64_t id, bool ok, const std::string& reason) {
 void LogoutNotices::dispose() {
   disposed_ = true;
   // No notice starts once disposed: the lowest id until none is left.
-  while (const uint64_t id = notices_.firstId()) finish(id, false, "");
+  while (const uint64_t id = notices_.firstId()) finish(id, false, {});
 }
 
 }  // namespace cleanslate

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "callback.h"
 #include "config.h"
@@ -33,7 +34,8 @@ class LogoutNotices {
 
  private:
   struct Notice {
-    explicit Notice(Scheduler& scheduler) : deadline(scheduler) {}
+    Notice(Scheduler& scheduler, LogoutCallback&& finished, const std::string& token)
+        : deadline(scheduler), done(std::move(finished)), refreshToken(token) {}
     bool inTransport = false;
     uint64_t handle = 0;
     ScopedTimer deadline;

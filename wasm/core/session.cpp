@@ -11,6 +11,7 @@ namespace cleanslate {
 namespace {
 
 constexpr std::size_t kMaxDetailChars = 200;
+constexpr const char* kCredentialsMissing = "Email and password are required";
 
 // Replaces `message` with the `detail` message of an error body, if any,
 // shortened; never echoes anything that is not a plain string.
@@ -26,6 +27,11 @@ const char* overtakenMessage(ErrorCode why) {
   return why == ErrorCode::Superseded ? "A newer login replaced this one"
          : why == ErrorCode::Disposed ? "The session was disposed"
                                       : "The session changed while logging in";
+}
+
+// Answers a login without a session.
+void refuse(LoginCallback& done, ErrorCode why, const std::string& message) {
+  done({false, {}, message, codeName(why)});
 }
 
 }  // namespace
@@ -50,9 +56,9 @@ Session::~Session() { dispose(); }
 
 void Session::emit(const char* name, const std::string& extraJsonFields) {
   const auto timestamp = static_cast<long long>(std::floor(platform_.scheduler->nowMs()));
-  std::string detail = "{\"timestamp\":" + decimal(timestamp);
-  if (!extraJsonFields.empty()) detail += "," + extraJsonFields;
-  detail += "}";
+  std::string detail = withDecimal("{\"timestamp\":", timestamp);
+  if (!extraJsonFields.empty()) detail.append(",").append(extraJsonFields);
+  detail += '}';
   platform_.events->dispatch(name, detail);
 }
 
@@ -61,9 +67,9 @@ void Session::emit(const char* name, const std::string& extraJsonFields) {
 bool Session::isAuthenticated() { return !disposed_ && credentials_.active && credentials_.tokens.hasTokens(); }
 
 std::string Session::userJson() {
-  if (!isAuthenticated()) return "null";
-  std::string user = credentials_.tokens.userJson();
-  return isJsonObject(user) ? user : "null";
+  std::string user = isAuthenticated() ? credentials_.tokens.userJson() : std::string();
+  if (!isJsonObject(user)) user = "null";
+  return user;
 }
 
 uint64_t Session::request(const std::string& method, const std::string& target, RequestOptions options,
@@ -127,10 +133,10 @@ void Session::answerWaiters(std::vector<RefreshWaiter>&& waiters, RefreshVerdict
 }
 
 void Session::announceRefresh(const std::string& access, const std::string& refresh) {
-  tabs_.post("refresh", tabs_.tokenFields(access, refresh));
+  tabs_.postTokens("refresh", {}, access, refresh);
 }
 
-void Session::refreshed() { emit("auth:refresh", ""); }
+void Session::refreshed() { emit("auth:refresh", {}); }
 
 void Session::endLocally(EndReason reason) { endSession(reason, false, nullptr); }
 
@@ -144,17 +150,14 @@ void Session::remoteLogin() {
 void Session::joined(const std::string& user) {
   AcceptedLogin login;
   login.user = user;
-  login.userHash = userHash(user);
   if (!holdForSwitch(login)) completeLogin(login);
 }
 
 // ---------------------------------------------------------------- login
 
 void Session::login(const std::string& email, const std::string& password, LoginCallback done) {
-  if (disposed_) return done({false, "", overtakenMessage(ErrorCode::Disposed), code::kDisposed});
-  if (email.empty() || password.empty()) {
-    return done({false, "", "Email and password are required", code::kInvalidArgument});
-  }
+  if (disposed_) return refuse(done, ErrorCode::Disposed, overtakenMessage(ErrorCode::Disposed));
+  if (email.empty() || password.empty()) return refuse(done, ErrorCode::InvalidArgument, kCredentialsMissing);
   log_(LogLevel::Info, "[Auth] Attempting login for: " + email);
   if (loginCall_ != 0) pipeline_.settle(loginCall_, ErrorCode::Superseded);  // the newest login wins
   dropHeld(ErrorCode::Superseded);
@@ -204,7 +207,7 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
     error = ErrorCode::BadResponse;
     message = "The server's login response was not understood";
   }
-  if (error) return done({false, "", message, codeName(*error)});
+  if (error) return refuse(done, *error, message);
 
   log_(LogLevel::Info, "[Auth] Login successful, storing tokens");
   // The CSRF token fetched for this login belongs to the session it starts.
@@ -213,23 +216,23 @@ void Session::onLoginDone(uint64_t seq, const CallResult& result, LoginCallback&
   beginGeneration();   // whatever the previous session left in flight ends here
   if (carryCsrf) csrf_.adopt();
   refresh_.received(refresh, body, access);  // the tokens' lifetime starts now, held or not
-  AcceptedLogin login{access, refresh, user, userHash(user), std::move(done)};
+  AcceptedLogin login{access, refresh, user, std::move(done)};
   if (!holdForSwitch(login)) completeLogin(login);
 }
 
 void Session::completeLogin(const AcceptedLogin& login) {
-  rememberUser(login.userHash);
+  rememberUser(login.user);
   const std::string userField = "\"user\":" + login.user;
   if (login.done) {  // this tab's own login; another tab's, joined, holds its session already
     credentials_.tokens.store(login.access, login.refresh, login.user);
     credentials_.ownRefresh = login.refresh;
     credentials_.active = true;
-    tabs_.post("login", userField + "," + tabs_.tokenFields(login.access, login.refresh));
+    tabs_.postTokens("login", userField, login.access, login.refresh);
     refresh_.resetBackoff();
     refresh_.schedule();
   }
   emit("auth:login", userField);
-  login.done({true, login.user, "", ""});
+  login.done({true, login.user, {}, {}});
 }
 
 // ---------------------------------------------------------------- the app's own state (CONTRACT.md §5.2)
@@ -243,7 +246,9 @@ void Session::resetApp(const char* reason, ResetSink::Settled settled) {
 }
 
 bool Session::holdForSwitch(AcceptedLogin& login) {
-  if (lastUser_.empty() || login.userHash.empty() || login.userHash == lastUser_) return false;
+  if (lastUser_.empty()) return false;
+  const std::string hash = userHash(login.user);
+  if (hash.empty() || hash == lastUser_) return false;
   log_(LogLevel::Debug, "[Auth] Another user logged in: resetting the app's state first");
   dropHeld(ErrorCode::Superseded);
   // While the app's state is reset, this tab's own login holds no session:
@@ -269,16 +274,13 @@ void Session::dropHeld(ErrorCode why) {
   LoginCallback done = std::move(held_->done);
   held_.reset();
   ++heldEpoch_;
-  done({false, "", overtakenMessage(why), codeName(why)});
+  refuse(done, why, overtakenMessage(why));
 }
 
-void Session::rememberUser(const std::string& userHash) {
-  lastUser_ = userHash;
-  if (userHash.empty()) {
-    credentials_.tokens.forgetLastUser();
-  } else {
-    credentials_.tokens.setLastUser(userHash);
-  }
+void Session::rememberUser(const std::string& user) {
+  lastUser_ = userHash(user);
+  if (lastUser_.empty()) return credentials_.tokens.forgetLastUser();
+  credentials_.tokens.setLastUser(lastUser_);
 }
 
 // ---------------------------------------------------------------- logout

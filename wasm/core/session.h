@@ -127,7 +127,6 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
     std::string access;
     std::string refresh;
     std::string user;
-    std::string userHash;
     LoginCallback done;  // empty: another tab's login, joined (only auth:login waits)
   };
 
@@ -139,14 +138,15 @@ class Session final : private CsrfCache::Delegate, private RefreshCoordinator::D
   // The app's reset hooks and cleaners (CONTRACT.md §5.2), then this tab
   // forgets the last user. `settled` as in ResetSink::reset.
   void resetApp(const char* reason, ResetSink::Settled settled);
-  // Whether a login of the user hashed as `userHash` is a 'switch': another
-  // user than the last one this origin saw with no reset in between. If so,
-  // resets the app's state and holds `login` until that has settled.
+  // Whether `login` is a 'switch': another user than the last one this
+  // origin saw with no reset in between. If so, resets the app's state and
+  // holds `login` until that has settled.
   bool holdForSwitch(AcceptedLogin& login);
   void releaseHeld(uint64_t epoch);
   // Answers a held login that will not complete.
   void dropHeld(ErrorCode why);
-  void rememberUser(const std::string& userHash);
+  // Remembers `user` as the last user this origin saw (see lastUser_).
+  void rememberUser(const std::string& user);
   // Every call still held belongs to the generation that ends here.
   void beginGeneration();
   void emit(const char* name, const std::string& extraJsonFields);

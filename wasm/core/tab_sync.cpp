@@ -8,6 +8,19 @@
 #include "wire.h"
 
 namespace cleanslate {
+namespace {
+
+// Appends the member "name":jsonValue to `fields`, the members of a JSON
+// object being assembled.
+void addField(std::string* fields, const char* name, const std::string& jsonValue) {
+  if (!fields->empty()) *fields += ',';
+  *fields += '"';
+  *fields += name;
+  *fields += "\":";
+  *fields += jsonValue;
+}
+
+}  // namespace
 
 TabSync::TabSync(const Config& config, TabChannel* channel, Scheduler& scheduler, const Log& log,
                  Credentials& credentials, RefreshCoordinator& refresh, const Liveness& alive, Delegate& delegate)
@@ -35,29 +48,35 @@ void TabSync::close() {
 
 void TabSync::post(const char* type, const std::string& fields) {
   if (channel_ == nullptr) return;
-  std::string message = std::string("{\"type\":\"") + type + "\"";
-  if (!fields.empty()) message += "," + fields;
-  message += "}";
+  std::string message = "{\"type\":\"";
+  message += type;
+  message += '"';
+  if (!fields.empty()) {
+    message += ',';
+    message += fields;
+  }
+  message += '}';
   channel_->post(message);
 }
 
-std::string TabSync::tokenFields(const std::string& access, const std::string& refresh) const {
+void TabSync::postTokens(const char* type, std::string fields, const std::string& access, const std::string& refresh) {
   // The fingerprint names the session: with shared storage the other tabs
   // read the tokens themselves and know from it when they see the right ones,
   // and a tab that logs out before it has seen them names the session with
   // it. Tokens cross only a channel that does not pass through storage, and
   // only when storage is not shared.
   const std::string fp = fingerprint(refresh);
-  std::string fields = "\"fp\":\"" + fp + "\"";
+  addField(&fields, "fp", jsonString(fp));
   // How long they have left, so the other tabs schedule their refresh from
   // this tab's measurement rather than from `exp` and their own clock.
   if (const auto left = refresh_.remainingMs(fp)) {
-    fields += ",\"ttl\":" + decimal(static_cast<long long>(std::max(0.0, *left)));
+    addField(&fields, "ttl", decimal(static_cast<long long>(std::max(0.0, *left))));
   }
   if (!credentials_.shared() && channel_ != nullptr && channel_->mayCarrySecrets()) {
-    fields += ",\"access_token\":" + jsonString(access) + ",\"refresh_token\":" + jsonString(refresh);
+    addField(&fields, "access_token", jsonString(access));
+    addField(&fields, "refresh_token", jsonString(refresh));
   }
-  return fields;
+  post(type, fields);
 }
 
 void TabSync::cancelJoin() {
@@ -83,8 +102,8 @@ void TabSync::receive(const std::string& messageJson) {
     // fingerprint; the tab that wrote them revokes them, exactly once.
     std::string revoke;
     const std::string& own = credentials_.ownRefresh;
-    const std::string handedOver =
-        message.string("revoke", &revoke) && !own.empty() && fingerprint(own) == revoke ? own : std::string();
+    std::string handedOver;
+    if (message.string("revoke", &revoke) && !own.empty() && fingerprint(own) == revoke) handedOver = own;
     cancelJoin();  // a login of another tab this tab has not joined yet is off
     delegate_.remoteLogout(handedOver);
   } else if (type == "login") {

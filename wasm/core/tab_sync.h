@@ -1,5 +1,5 @@
 // The other tabs of the origin: the messages this tab posts (login, refresh,
-// logout; see tokenFields() for what they may carry), and what it does with
+// logout; see postTokens() for what they may carry), and what it does with
 // theirs. Another tab's login is joined once its tokens show in this tab's
 // storage; what the front has to do (end this tab's session, fire events)
 // it asks through the hooks it is given.
@@ -43,8 +43,9 @@ class TabSync {
   void receive(const std::string& messageJson);
   // Posts {"type":<type>,<fields>}.
   void post(const char* type, const std::string& fields);
-  // The fields that name a session to the other tabs.
-  std::string tokenFields(const std::string& access, const std::string& refresh) const;
+  // Posts {"type":<type>,<fields>,<the fields that name the session of these
+  // tokens to the other tabs>}; `fields` may be empty.
+  void postTokens(const char* type, std::string fields, const std::string& access, const std::string& refresh);
 
   // The fingerprint of another tab's login not joined yet (empty: none).
   const std::string& joinFp() const { return joinFp_; }

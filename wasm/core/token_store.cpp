@@ -1,6 +1,7 @@
 // Token storage with a memory fallback (see token_store.h).
 #include "token_store.h"
 
+#include <string_view>
 #include <utility>
 
 namespace cleanslate {
@@ -71,13 +72,15 @@ std::string TokenStore::read(const char* key) {
   return status == StoreStatus::Ok ? value : std::string();
 }
 
-void TokenStore::write(const char* key, const std::string& value) {
+void TokenStore::write(const char* name, const std::string& value) {
+  const std::string key = name;
   if (active()->set(key, value)) return;
   // Only the backing store refuses a write (memory never does). Whatever it
   // still holds is abandoned: what can be read of it is carried over to
   // memory, then the value is written there.
   fallBack(active()->lastError());
-  for (const char* carriedKey : {kAccessKey, kRefreshKey, kUserKey, kLastUserKey}) {
+  for (const char* carriedName : {kAccessKey, kRefreshKey, kUserKey, kLastUserKey}) {
+    const std::string carriedKey = carriedName;
     std::string carried;
     backing_->get(carriedKey, &carried);
     backing_->remove(carriedKey);
@@ -86,7 +89,8 @@ void TokenStore::write(const char* key, const std::string& value) {
   fallback_->set(key, value);
 }
 
-void TokenStore::erase(const char* key) {
+void TokenStore::erase(const char* name) {
+  const std::string key = name;
   if (!active()->remove(key)) fallBack(active()->lastError());
   if (fallback_) {
     fallback_->remove(key);
@@ -97,8 +101,10 @@ void TokenStore::erase(const char* key) {
 void TokenStore::fallBack(const std::string& why) {
   if (fallback_) return;
   fallback_ = std::make_unique<MemoryStore>();
-  warn_("[Auth] Storage unavailable (" + (why.empty() ? std::string("error") : why) +
-        "), keeping the session in memory");
+  std::string line = "[Auth] Storage unavailable (";
+  line += why.empty() ? std::string_view("error") : std::string_view(why);
+  line += "), keeping the session in memory";
+  warn_(line);
 }
 
 }  // namespace cleanslate

@@ -55,6 +55,8 @@ class TokenStore {
   bool inMemoryFallback() const { return fallback_ != nullptr; }
 
  private:
+  // A key comes as a C string and is made a std::string once in each of
+  // these, rather than at every KeyValueStore call they make.
   std::string read(const char* key);
   void write(const char* key, const std::string& value);
   void erase(const char* key);
