@@ -49,11 +49,11 @@ class WasmSession {
  public:
   // Everything is built in the member list: assigning `session` in the body
   // would compile in a reset() of the empty pointer (about 40 B gzip).
-  WasmSession(int handle, Config&& config)
+  WasmSession(int handle, const Config& config)
       : store_(makeStore(config.storage)),
         reset_(handle),
-        session(std::make_unique<Session>(std::move(config), Platform{&transport_, store_.get(), &events_, &scheduler_,
-                                                                      &log_, &channel_, &lock_, &reset_})) {}
+        session(std::make_unique<Session>(
+            config, Platform{&transport_, store_.get(), &events_, &scheduler_, &log_, &channel_, &lock_, &reset_})) {}
   void resetSettled(int token) { reset_.settle(token); }
 
  private:
@@ -91,7 +91,7 @@ int create(const std::string& configJson) {
   lastConfigError = parsed.error;
   if (!parsed.error.empty()) return 0;
   const int handle = nextHandle++;
-  sessions().emplace(static_cast<uint64_t>(handle), handle, std::move(parsed.config));
+  sessions().emplace(static_cast<uint64_t>(handle), handle, parsed.config);
   return handle;
 }
 

@@ -36,8 +36,8 @@ void refuse(LoginCallback& done, ErrorCode why, const std::string& message) {
 
 }  // namespace
 
-Session::Session(Config config, const Platform& platform)
-    : config_(std::move(config)),
+Session::Session(const Config& config, const Platform& platform)
+    : config_(config),
       platform_(platform),
       log_(platform.log, config_.logLevel),
       credentials_(platform.store, config_.storage, [this](const std::string& line) { log_(LogLevel::Warn, line); }),

@@ -80,7 +80,7 @@ using LoginCallback = Callback<void(const LoginOutcome&)>;
 
 class Session final : private CsrfCache::Delegate, private RefreshCoordinator::Delegate, private TabSync::Delegate {
  public:
-  Session(Config config, const Platform& platform);
+  Session(const Config& config, const Platform& platform);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
