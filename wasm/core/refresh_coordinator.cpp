@@ -144,16 +144,21 @@ void RefreshCoordinator::decide(uint64_t epoch, int pollsLeft) {
   // tokens while this one waited, or ended the session.
   const std::string access = credentials_.heldAccess();
   const std::string refresh = credentials_.heldRefresh();
-  const bool ended = refresh.empty();
-  if (!ended && (access.empty() || access == seenAccess_)) return send(refresh);
-  releaseLock();
-  inFlight_ = false;
-  if (!ended) schedule();
-  // The waiters replay with the other tab's token, or end with the session.
-  RefreshVerdict verdict{!ended, std::nullopt};
-  if (ended) verdict.error = ErrorCode::SessionChanged;
-  delegate_.answerWaiters(std::move(waiters_), verdict);
-  if (ended && credentials_.active) delegate_.endLocally(EndReason::Remote);
+  if (refresh.empty()) {  // another tab ended the session
+    releaseLock();
+    inFlight_ = false;
+    delegate_.answerWaiters(std::move(waiters_), {false, ErrorCode::SessionChanged});
+    if (credentials_.active) delegate_.endLocally(EndReason::Remote);
+    return;
+  }
+  if (!access.empty() && access != seenAccess_) {  // another tab rotated the tokens
+    releaseLock();
+    inFlight_ = false;
+    schedule();
+    delegate_.answerWaiters(std::move(waiters_), {true, std::nullopt});  // replay with its token
+    return;
+  }
+  send(refresh);
 }
 
 void RefreshCoordinator::send(const std::string& refreshToken) {
